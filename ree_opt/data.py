@@ -1,0 +1,281 @@
+"""The instance resolved for the model: time series on the period grid,
+capacities after ramp-up, reservations and availability, lead-time splits,
+labels, and the makers that tracked products carry (SPEC section 3).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .instance import (
+    Exclude,
+    Instance,
+    MaxAverageRisk,
+    MaxCountryShare,
+    MaxCoveredShare,
+    online_index,
+)
+
+CLEAN, COVERED = "clean", "covered"
+UNTRACKED = "*"  # the single maker of an untracked product
+STOCK = "stock"  # the maker of initial stock
+
+
+def resolve_series(value, labels: list[str]) -> np.ndarray:
+    """A number, or a mapping period -> number that holds until the next key
+    (0 before the first key), as one value per period."""
+    count = len(labels)
+    if not isinstance(value, dict):
+        return np.full(count, float(value))
+    out = np.zeros(count)
+    for index, item in sorted((labels.index(str(key)), item) for key, item in value.items()):
+        out[index:] = float(item)
+    return out
+
+
+def lead_split(lead_time_months: float, period_length_months: float) -> tuple[int, float]:
+    """(q, r): output of activity in t arrives as (1 - r) in t + q and r in t + q + 1."""
+    ratio = lead_time_months / period_length_months
+    whole = math.floor(ratio + 1e-12)
+    rest = ratio - whole
+    if rest < 1e-12:
+        rest = 0.0
+    return whole, rest
+
+
+def maker_key(country: str, risk: float) -> str:
+    """Makers pool by (country, risk): only those matter to the caps."""
+    return f"{country}|{risk:g}"
+
+
+@dataclass
+class FacilityData:
+    id: str
+    name: str
+    company: str | None
+    country: str
+    stage: str
+    risk: float
+    covered: bool
+    inputs: dict[str, float]
+    outputs: dict[str, float]
+    labels: tuple[str, ...]
+    capacity_t: np.ndarray  # cap_f(t): t of activity this buyer may run
+    cost_usd_per_kg: np.ndarray
+    min_take_t: np.ndarray  # zero before online
+    lead: tuple[int, float]
+    online: int
+    active: np.ndarray  # bool: activity allowed (capacity > 0 and not excluded)
+    passes_through: str | None = None  # tracked product whose maker a trader keeps
+    splits: tuple[str, ...] = (UNTRACKED,)  # makers of passes_through, else one
+    maker: str = UNTRACKED  # maker key of its own (non-passed-through) output
+
+
+@dataclass
+class ProductData:
+    name: str
+    shortfall_penalty: np.ndarray
+    holding_cost: np.ndarray
+    initial_stock_t: float
+    sale_price: np.ndarray
+    sale_limit_t: np.ndarray
+    tracked: bool = False
+    makers: tuple[str, ...] = (UNTRACKED,)
+
+
+@dataclass
+class DemandData:
+    index: int
+    segment: str
+    product: str
+    quantity_t: np.ndarray
+    shortfall_penalty: np.ndarray
+    clean_only: np.ndarray  # bool per period
+
+
+@dataclass
+class PolicyData:
+    index: int
+    kind: str
+    periods: list[int]
+    policy: object
+
+
+@dataclass
+class ModelData:
+    instance: Instance
+    periods: list
+    labels: list[str]
+    products: dict[str, ProductData]
+    facilities: list[FacilityData]
+    demand: list[DemandData]
+    policies: list[PolicyData]
+    makers: dict[str, tuple[str, float]] = field(default_factory=dict)  # key -> (country, risk)
+
+    @property
+    def period_count(self) -> int:
+        return len(self.periods)
+
+    def facility(self, facility_id: str) -> FacilityData:
+        for facility in self.facilities:
+            if facility.id == facility_id:
+                return facility
+        raise KeyError(facility_id)
+
+
+def _policy_periods(policy, labels: list[str]) -> list[int]:
+    first = labels.index(str(policy.from_)) if policy.from_ is not None else 0
+    last = labels.index(str(policy.to)) if policy.to is not None else len(labels) - 1
+    return list(range(first, last + 1))
+
+
+def demanded_products(instance: Instance) -> list[str]:
+    return list(dict.fromkeys(entry.product for entry in instance.demand))
+
+
+def tracked_products(instance: Instance) -> list[str]:
+    """Products named by a country-share or average-risk policy."""
+    tracked: dict[str, None] = {}
+    for policy in instance.policies:
+        if isinstance(policy, (MaxCountryShare, MaxAverageRisk)):
+            for name in policy.products or demanded_products(instance):
+                tracked[name] = None
+    return list(tracked)
+
+
+def resolve(instance: Instance) -> ModelData:
+    labels = [str(p) for p in instance.periods]
+    count = len(labels)
+    covered_countries = set(instance.covered_countries)
+    tracked = set(tracked_products(instance))
+
+    products = {}
+    for name, product in instance.products.items():
+        products[name] = ProductData(
+            name=name,
+            shortfall_penalty=resolve_series(product.shortfall_penalty, labels),
+            holding_cost=resolve_series(product.holding_cost, labels),
+            initial_stock_t=float(product.initial_stock),
+            sale_price=resolve_series(product.sale_price, labels),
+            sale_limit_t=resolve_series(product.sale_limit, labels),
+            tracked=name in tracked,
+        )
+
+    policies = [
+        PolicyData(index, policy.type, _policy_periods(policy, labels), policy)
+        for index, policy in enumerate(instance.policies)
+    ]
+
+    facilities = []
+    for facility in instance.facilities:
+        start = online_index(instance, facility.online)
+        ramp = np.zeros(count)
+        for t in range(count):
+            k = t - start
+            if k >= 0:
+                ramp[t] = facility.ramp_up[k] if k < len(facility.ramp_up) else 1.0
+        capacity = resolve_series(facility.capacity, labels)
+        reserved = resolve_series(facility.reserved, labels)
+        availability = resolve_series(facility.availability, labels)
+        usable = np.maximum(0.0, capacity * ramp - reserved) * availability
+        usable[ramp == 0] = 0.0
+        online_mask = np.arange(count) >= start
+        min_take = resolve_series(facility.min_take, labels) * online_mask
+        covered = facility.country in covered_countries
+        labels_f = (COVERED,) if covered else ((CLEAN, COVERED) if facility.inputs else (CLEAN,))
+        excluded = np.zeros(count, dtype=bool)
+        for policy in policies:
+            if isinstance(policy.policy, Exclude) and _excludes(policy.policy, facility):
+                excluded[policy.periods] = True
+        facilities.append(
+            FacilityData(
+                id=facility.id,
+                name=facility.display_name,
+                company=facility.company,
+                country=facility.country,
+                stage=facility.stage,
+                risk=float(facility.risk),
+                covered=covered,
+                inputs={p: float(v) for p, v in facility.inputs.items() if v > 0},
+                outputs={p: float(v) for p, v in facility.outputs.items() if v > 0},
+                labels=labels_f,
+                capacity_t=usable,
+                cost_usd_per_kg=resolve_series(facility.cost, labels),
+                min_take_t=min_take,
+                lead=lead_split(facility.lead_time_months, instance.period_length_months),
+                online=start,
+                active=(usable > 0) & ~excluded,
+            )
+        )
+
+    data = ModelData(
+        instance=instance,
+        periods=list(instance.periods),
+        labels=labels,
+        products=products,
+        facilities=facilities,
+        demand=[],
+        policies=policies,
+    )
+    _assign_makers(data)
+
+    for index, entry in enumerate(instance.demand):
+        penalty = (
+            resolve_series(entry.shortfall_penalty, labels)
+            if entry.shortfall_penalty is not None
+            else products[entry.product].shortfall_penalty
+        )
+        clean_only = np.zeros(count, dtype=bool)
+        if entry.clean_only_from is not None:
+            clean_only[labels.index(str(entry.clean_only_from)) :] = True
+        data.demand.append(
+            DemandData(
+                index=index,
+                segment=entry.segment,
+                product=entry.product,
+                quantity_t=resolve_series(entry.quantity, labels),
+                shortfall_penalty=penalty,
+                clean_only=clean_only,
+            )
+        )
+    return data
+
+
+def _excludes(policy: Exclude, facility) -> bool:
+    named = set(policy.facilities or ())
+    countries = set(policy.countries or ())
+    if named or countries:
+        hit = facility.id in named or facility.country in countries
+    else:
+        hit = True
+    return hit and (policy.stage is None or facility.stage == policy.stage)
+
+
+def _assign_makers(data: ModelData) -> None:
+    """Give each tracked product its makers, and each facility the maker of its
+    output. A trader of a tracked product passes its maker on."""
+    for facility in data.facilities:
+        if facility.stage == "trade":
+            passed = sorted(
+                p for p in facility.inputs if p in facility.outputs and data.products[p].tracked
+            )
+            facility.passes_through = passed[0] if passed else None
+        facility.maker = maker_key(facility.country, facility.risk)
+    for product in data.products.values():
+        if not product.tracked:
+            continue
+        makers: dict[str, None] = {}
+        if product.initial_stock_t > 0:
+            makers[STOCK] = None
+            data.makers[STOCK] = ("", 0.0)
+        for facility in data.facilities:
+            if product.name in facility.outputs and facility.passes_through != product.name:
+                makers[facility.maker] = None
+                data.makers[facility.maker] = (facility.country, facility.risk)
+        product.makers = tuple(makers)
+    for facility in data.facilities:
+        if facility.passes_through:
+            facility.splits = data.products[facility.passes_through].makers

@@ -1,0 +1,578 @@
+"""The instance format of SPEC section 2: pydantic models, and loading them.
+
+Every field carries its unit in its description. Validation runs in two
+passes: pydantic checks shapes and ranges, then :func:`check_instance`
+checks what pydantic cannot see (references between entities, period keys,
+the period grid of ``online``). Both passes report every problem they find,
+each with its location (``facilities[3].capacity``) and, where the input was
+a file, its file and line.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+)
+
+from .countries import ISO_ALPHA2
+
+STAGES = ("mine", "separation", "metal", "magnet", "recycling", "trade")
+Stage = Literal["mine", "separation", "metal", "magnet", "recycling", "trade"]
+
+NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+PeriodLabel = Union[StrictInt, StrictStr]
+#: A number (the same every period) or a mapping period -> number; a value
+#: holds from its key until the next key, and before the first key it is 0.
+Series = Union[NonNegative, dict[PeriodLabel, NonNegative]]
+ShareSeries = Union[Share, dict[PeriodLabel, Share]]
+
+
+class _Entity(BaseModel):
+    """Common to every entity: provenance, and no unknown keys."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    source: str | None = Field(None, description="Source id(s) of the figures")
+    assumption: str | None = Field(None, description="What is assumed, and why")
+    notes: str | None = None
+
+
+class Product(_Entity):
+    shortfall_penalty: Series = Field(description="USD/kg of demand left unmet")
+    holding_cost: Series = Field(0.0, description="USD/kg per period, on end-of-period stock")
+    initial_stock: NonNegative = Field(0.0, description="t of clean stock before the first period")
+    sale_price: Series = Field(0.0, description="USD/kg received for surplus sold")
+    sale_limit: Series = Field(0.0, description="t per period that may be sold")
+
+
+class Facility(_Entity):
+    id: StrictStr
+    name: str | None = Field(None, description="Display name (default: id)")
+    company: str | None = None
+    country: StrictStr = Field(description="ISO 3166-1 alpha-2 code")
+    stage: Stage
+    inputs: dict[StrictStr, NonNegative] = Field(
+        default_factory=dict, description="product -> t consumed per t of activity"
+    )
+    outputs: dict[StrictStr, NonNegative] = Field(
+        description="product -> t produced per t of activity"
+    )
+    capacity: Series = Field(description="t of activity per period")
+    online: PeriodLabel | None = Field(None, description="First period with capacity")
+    ramp_up: list[Share] = Field(
+        default_factory=list, description="Share of capacity in the first periods online"
+    )
+    availability: ShareSeries = Field(
+        1.0, description="Share of the capacity left after `reserved` this buyer can get"
+    )
+    cost: Series = Field(description="USD/kg of activity: price, toll, freight")
+    lead_time_months: NonNegative = Field(0.0, description="Months from activity to output")
+    risk: Share = Field(0.0, description="Policy-risk score in [0, 1]")
+    reserved: Series = Field(0.0, description="t of activity per period claimed by others first")
+    min_take: Series = Field(0.0, description="t of activity per period paid for (take-or-pay)")
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.id
+
+
+class Demand(_Entity):
+    segment: StrictStr
+    product: StrictStr
+    quantity: Series = Field(description="t per period")
+    shortfall_penalty: Series | None = Field(
+        None, description="USD/kg left unmet (default: the product's)"
+    )
+    clean_only_from: PeriodLabel | None = Field(
+        None, description="From this period only clean material may serve it"
+    )
+
+
+class _Policy(_Entity):
+    from_: PeriodLabel | None = Field(None, alias="from", description="First period (inclusive)")
+    to: PeriodLabel | None = Field(None, description="Last period (inclusive)")
+
+
+NonEmptyStrings = Annotated[list[StrictStr], Field(min_length=1)]
+
+
+class MaxCoveredShare(_Policy):
+    type: Literal["max_covered_share"]
+    share: Share
+    products: NonEmptyStrings | None = None
+    segments: NonEmptyStrings | None = None
+
+
+class MaxCountryShare(_Policy):
+    type: Literal["max_country_share"]
+    share: Share
+    products: NonEmptyStrings | None = None
+    countries: NonEmptyStrings | None = None
+
+
+class MaxAverageRisk(_Policy):
+    type: Literal["max_average_risk"]
+    limit: Share
+    products: NonEmptyStrings | None = None
+
+
+class Exclude(_Policy):
+    type: Literal["exclude"]
+    countries: NonEmptyStrings | None = None
+    facilities: NonEmptyStrings | None = None
+    stage: Stage | None = None
+
+
+Policy = Annotated[
+    Union[MaxCoveredShare, MaxCountryShare, MaxAverageRisk, Exclude],
+    Field(discriminator="type"),
+]
+POLICY_TYPES = ("max_covered_share", "max_country_share", "max_average_risk", "exclude")
+
+
+class Scale(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    where: dict[StrictStr, Any] = Field(default_factory=dict)
+    field: Literal[
+        "cost", "capacity", "availability", "reserved", "min_take", "quantity", "shortfall_penalty"
+    ]
+    factor: NonNegative
+
+
+class Shift(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    where: dict[StrictStr, Any] = Field(default_factory=dict)
+    field: Literal["online"] = "online"
+    by: StrictInt
+
+
+class Scenario(_Entity):
+    description: str | None = None
+    set: dict[StrictStr, dict[StrictStr, Any]] = Field(default_factory=dict)
+    scale: list[Scale] = Field(default_factory=list)
+    shift: list[Shift] = Field(default_factory=list)
+    add_policies: list[Policy] = Field(default_factory=list)
+
+
+class Instance(_Entity):
+    """A whole planning problem: periods, products, facilities, demand, policies."""
+
+    name: str = "instance"
+    description: str | None = None
+    period_length_months: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 12.0
+    periods: Annotated[list[PeriodLabel], Field(min_length=1)]
+    covered_countries: list[StrictStr] = Field(default_factory=lambda: ["CN"])
+    sources: list[Any] = Field(default_factory=list)
+    products: dict[StrictStr, Product]
+    facilities: list[Facility]
+    demand: list[Demand] = Field(default_factory=list)
+    policies: list[Policy] = Field(default_factory=list)
+    scenarios: dict[StrictStr, Scenario] = Field(default_factory=dict)
+
+    def facility(self, facility_id: str) -> Facility:
+        for facility in self.facilities:
+            if facility.id == facility_id:
+                return facility
+        raise KeyError(facility_id)
+
+
+# --------------------------------------------------------------------------
+# Problems: what is wrong, and where
+
+
+@dataclass(frozen=True)
+class Problem:
+    location: str
+    message: str
+    file: str | None = None
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file:
+            where = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
+        return f"{where}{self.location}: {self.message}" if self.location else where + self.message
+
+
+class InstanceError(ValueError):
+    """A bad instance: every problem found, each with its location."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        count = len(self.problems)
+        head = f"the instance has {count} problem{'s' if count != 1 else ''}:"
+        super().__init__("\n".join([head] + [f"  - {p}" for p in self.problems]))
+
+
+def format_location(path: tuple) -> str:
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+class _Locator:
+    """Maps a path in the input to the file and line it came from."""
+
+    def __init__(self, file: str | None = None, lines: dict[tuple, int] | None = None):
+        self.file = file
+        self.lines = lines or {}
+
+    def problem(self, path: tuple, message: str) -> Problem:
+        line = None
+        probe = tuple(path)
+        while probe and line is None:
+            line = self.lines.get(probe)
+            probe = probe[:-1]
+        if line is None:
+            line = self.lines.get(())
+        return Problem(format_location(path), message, self.file, line)
+
+
+# --------------------------------------------------------------------------
+# Loading
+
+
+def _yaml_with_lines(text: str) -> tuple[Any, dict[tuple, int]]:
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        lines: dict[tuple, int] = {}
+
+        def walk(node, path):
+            lines[path] = node.start_mark.line + 1
+            if isinstance(node, yaml.MappingNode):
+                for key_node, value_node in node.value:
+                    key = loader.construct_object(key_node, deep=True)
+                    lines[path + (key,)] = key_node.start_mark.line + 1
+                    walk(value_node, path + (key,))
+                    lines[path + (key,)] = key_node.start_mark.line + 1
+            elif isinstance(node, yaml.SequenceNode):
+                for index, item in enumerate(node.value):
+                    walk(item, path + (index,))
+
+        if node is None:
+            return None, {}
+        walk(node, ())
+        data = loader.construct_document(node)
+    finally:
+        loader.dispose()
+    return data, lines
+
+
+def _read_table(path: Path, display: str, key: str, lines: dict, problems: list) -> list:
+    """A CSV table of facilities or demand: one row per entity."""
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, ValueError) as error:
+        problems.append(Problem(key, f"cannot read the table {display}: {error}"))
+        return []
+    rows = []
+    for index, record in enumerate(frame.to_dict("records")):
+        row = {}
+        for column, cell in record.items():
+            cell = cell.strip()
+            if cell == "":
+                continue
+            try:
+                row[column] = yaml.safe_load(cell)
+            except yaml.YAMLError:
+                row[column] = cell
+        rows.append(row)
+        lines[(key, index)] = index + 2
+    return rows
+
+
+def read_instance_data(path: str | os.PathLike) -> tuple[dict, _Locator]:
+    """Read a YAML or JSON file (tables may be CSV files it names)."""
+    path = Path(path)
+    display = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise InstanceError([Problem("", f"cannot read the instance: {error.strerror}", display)])
+    try:
+        data, lines = _yaml_with_lines(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        reason = getattr(error, "problem", None) or str(error)
+        if path.suffix.lower() == ".json":
+            try:
+                data, lines = json.loads(text), {}
+            except json.JSONDecodeError as json_error:
+                raise InstanceError(
+                    [Problem("", f"not valid JSON: {json_error.msg}", display, json_error.lineno)]
+                )
+        else:
+            raise InstanceError([Problem("", f"not valid YAML: {reason}", display, line)])
+    if not isinstance(data, dict):
+        raise InstanceError([Problem("", "expected a mapping of instance fields at the top", display, 1)])
+    problems: list[Problem] = []
+    for key in ("facilities", "demand"):
+        table = data.get(key)
+        if isinstance(table, str) and table.lower().endswith(".csv"):
+            table_lines: dict = {}
+            data[key] = _read_table(path.parent / table, table, key, table_lines, problems)
+            # CSV rows are located in the CSV file: keep the YAML line of the key.
+            for (_, index), line in table_lines.items():
+                lines[(key, index)] = lines.get((key,), line)
+    if problems:
+        raise InstanceError([Problem(p.location, p.message, display) for p in problems])
+    return data, _Locator(display, lines)
+
+
+def _pydantic_problems(error: ValidationError, locator: _Locator) -> list[Problem]:
+    problems = []
+    for item in error.errors():
+        path = tuple(part for part in item["loc"] if part not in POLICY_TYPES)
+        # Union members of a series add their own names; keep the field path.
+        path = tuple(
+            part
+            for part in path
+            if not (isinstance(part, str) and (part.startswith("function-") or part in (
+                "float", "dict[union[int,str],float]", "dict[union[int,str],constrained-float]",
+                "constrained-float", "int", "str",
+            )))
+        )
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            message = "unknown key (misspelt?); it is not part of the format"
+        elif item["type"] == "missing":
+            message = "required field is missing"
+        elif "input" in item and item["type"] not in ("union_tag_invalid",):
+            given = item["input"]
+            if not isinstance(given, (dict, list)):
+                message += f" (got {given!r})"
+        problems.append(locator.problem(path, message))
+    # One problem per location and message (union branches repeat themselves).
+    unique = list(dict.fromkeys(problems))
+    by_location: dict[str, list[Problem]] = {}
+    for problem in unique:
+        by_location.setdefault(problem.location, []).append(problem)
+    merged = []
+    for location, items in by_location.items():
+        if len(items) == 1:
+            merged.append(items[0])
+        else:
+            messages = "; or ".join(dict.fromkeys(p.message for p in items))
+            merged.append(Problem(location, messages, items[0].file, items[0].line))
+    return merged
+
+
+def parse_instance(data: Mapping, locator: _Locator | None = None) -> Instance:
+    """Validate a mapping (from a file or a Python dict) into an Instance."""
+    locator = locator or _Locator()
+    if not isinstance(data, Mapping):
+        raise InstanceError([locator.problem((), "expected a mapping of instance fields")])
+    try:
+        instance = Instance.model_validate(dict(data))
+    except ValidationError as error:
+        raise InstanceError(_pydantic_problems(error, locator)) from None
+    problems = check_instance(instance, locator)
+    if not problems:
+        problems = _check_scenarios(instance, locator)
+    if problems:
+        raise InstanceError(problems)
+    return instance
+
+
+def load_instance(source: str | os.PathLike | Mapping | Instance) -> Instance:
+    """Load an instance from a YAML/JSON path, a dict, or return an Instance as is."""
+    if isinstance(source, Instance):
+        return source
+    if isinstance(source, Mapping):
+        return parse_instance(source)
+    data, locator = read_instance_data(source)
+    return parse_instance(data, locator)
+
+
+# --------------------------------------------------------------------------
+# What pydantic cannot see
+
+
+def period_grid(periods: list) -> int | None:
+    """The spacing of evenly spaced integer labels, or None."""
+    if not all(isinstance(p, int) for p in periods):
+        return None
+    if len(periods) == 1:
+        return 1
+    step = periods[1] - periods[0]
+    if step <= 0 or any(b - a != step for a, b in zip(periods, periods[1:])):
+        return None
+    return step
+
+
+def online_index(instance: Instance, online) -> int | None:
+    """Index of `online` among the periods; may lie before or after them on an
+    integer grid. None when off the grid."""
+    labels = [str(p) for p in instance.periods]
+    if online is None:
+        return 0
+    if str(online) in labels:
+        return labels.index(str(online))
+    shifted = re.fullmatch(r"(.+?)([+-]\d+)", str(online))
+    if isinstance(online, str) and shifted and shifted.group(1) in labels:
+        # "2035Q4+2": two periods after a label (what a shift past the horizon gives)
+        return labels.index(shifted.group(1)) + int(shifted.group(2))
+    step = period_grid(instance.periods)
+    if step is None or not isinstance(online, int):
+        return None
+    offset = online - instance.periods[0]
+    if offset % step:
+        return None
+    return offset // step
+
+
+def check_instance(instance: Instance, locator: _Locator | None = None) -> list[Problem]:
+    """Every reference resolves, every period key exists, every code is known."""
+    locator = locator or _Locator()
+    problems: list[Problem] = []
+
+    def problem(path, message):
+        problems.append(locator.problem(path, message))
+
+    labels = [str(p) for p in instance.periods]
+    label_set = set(labels)
+    if len(label_set) != len(labels):
+        duplicates = sorted({x for x in labels if labels.count(x) > 1})
+        problem(("periods",), f"period labels must be unique; repeated: {', '.join(duplicates)}")
+    products = set(instance.products)
+    segments = {d.segment for d in instance.demand}
+    facility_ids = [f.id for f in instance.facilities]
+
+    def period(path, value, what="a period label"):
+        if value is not None and str(value) not in label_set:
+            problem(path, f"expected {what} among the periods {labels[0]}..{labels[-1]}, got {value!r}")
+
+    def series(path, value):
+        if isinstance(value, dict):
+            for key in value:
+                period(path + (key,), key, "a period label as key")
+
+    def country(path, code):
+        if code not in ISO_ALPHA2:
+            problem(path, f"expected an ISO 3166-1 alpha-2 country code (e.g. AU, CN, US), got {code!r}")
+
+    def product(path, name):
+        if name not in products:
+            problem(path, f"unknown product {name!r}; products are: {', '.join(sorted(products))}")
+
+    for index, code in enumerate(instance.covered_countries):
+        country(("covered_countries", index), code)
+    for name, item in instance.products.items():
+        for field in ("shortfall_penalty", "holding_cost", "sale_price", "sale_limit"):
+            series(("products", name, field), getattr(item, field))
+
+    seen: set[str] = set()
+    for index, facility in enumerate(instance.facilities):
+        path = ("facilities", index)
+        if facility.id in seen:
+            problem(path + ("id",), f"facility id {facility.id!r} is used more than once")
+        seen.add(facility.id)
+        country(path + ("country",), facility.country)
+        for kind in ("inputs", "outputs"):
+            for name in getattr(facility, kind):
+                product(path + (kind, name), name)
+        if not facility.outputs:
+            problem(path + ("outputs",), "a facility must produce at least one product")
+        for field in ("capacity", "availability", "cost", "reserved", "min_take"):
+            series(path + (field,), getattr(facility, field))
+        if isinstance(facility.cost, dict) and labels[0] not in {str(k) for k in facility.cost}:
+            problem(
+                path + ("cost",),
+                f"a cost mapping needs a key at the first period {labels[0]} "
+                "(a cost that starts later would make earlier activity free)",
+            )
+        if facility.online is not None and online_index(instance, facility.online) is None:
+            grid = period_grid(instance.periods)
+            expected = (
+                f"a period label, or a year on the grid of step {grid}"
+                if grid
+                else "one of the period labels"
+            )
+            problem(path + ("online",), f"expected {expected}, got {facility.online!r}")
+
+    for index, entry in enumerate(instance.demand):
+        path = ("demand", index)
+        product(path + ("product",), entry.product)
+        series(path + ("quantity",), entry.quantity)
+        if entry.shortfall_penalty is not None:
+            series(path + ("shortfall_penalty",), entry.shortfall_penalty)
+        period(path + ("clean_only_from",), entry.clean_only_from)
+
+    def check_policy(path, policy):
+        period(path + ("from",), policy.from_)
+        period(path + ("to",), policy.to)
+        if (
+            policy.from_ is not None
+            and policy.to is not None
+            and str(policy.from_) in label_set
+            and str(policy.to) in label_set
+            and labels.index(str(policy.from_)) > labels.index(str(policy.to))
+        ):
+            problem(path + ("to",), f"`to` ({policy.to}) comes before `from` ({policy.from_})")
+        for index, name in enumerate(getattr(policy, "products", None) or []):
+            product(path + ("products", index), name)
+        if isinstance(policy, MaxCoveredShare):
+            for index, name in enumerate(policy.segments or []):
+                if name not in segments:
+                    problem(
+                        path + ("segments", index),
+                        f"no demand entry has segment {name!r}; segments are: "
+                        f"{', '.join(sorted(segments)) or '(none)'}",
+                    )
+        if isinstance(policy, (MaxCountryShare, Exclude)):
+            for index, code in enumerate(policy.countries or []):
+                country(path + ("countries", index), code)
+        if isinstance(policy, Exclude):
+            for index, name in enumerate(policy.facilities or []):
+                if name not in facility_ids:
+                    problem(path + ("facilities", index), f"unknown facility id {name!r}")
+            if not (policy.countries or policy.facilities or policy.stage):
+                problem(path, "an exclude policy needs at least one of countries, facilities, stage")
+
+    for index, policy in enumerate(instance.policies):
+        check_policy(("policies", index), policy)
+    for name, scenario in instance.scenarios.items():
+        for index, policy in enumerate(scenario.add_policies):
+            check_policy(("scenarios", name, "add_policies", index), policy)
+    return problems
+
+
+def _check_scenarios(instance: Instance, locator: _Locator) -> list[Problem]:
+    """Each scenario applies cleanly and gives a valid instance."""
+    from .scenarios import apply_scenario
+
+    problems: list[Problem] = []
+    for name in instance.scenarios:
+        try:
+            apply_scenario(instance, name, locator=locator)
+        except InstanceError as error:
+            problems.extend(error.problems)
+    return problems
+
+
+def is_finite_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

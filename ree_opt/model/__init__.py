@@ -1,0 +1,42 @@
+"""The Pyomo model of SPEC section 3, one module per constraint family.
+
+    objective (USD million) = sum cost_f(t) paid / 1000 + sum holding_p inv / 1000
+                              + sum penalty_d short / 1000 - sum sale_price_p sell / 1000
+
+Constraint components are named after the business rows they are:
+`capacity[f,t]`, `take_or_pay[f,t]`, `balance[p,l,m,t]`, `consumption[f,p,l,t]`,
+`sales_limit[p,t]`, `demand[d,t]`, `covered_share[i,p,t]`,
+`country_share[i,p,c,t]`, `average_risk[i,p,t]`; their duals come back on
+those keys (see solution.py).
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from ..data import ModelData
+from .common import Terms, add_rows, linear
+from .demand import add_demand
+from .flows import add_flows, initial_stock_rhs
+from .policies import add_policies
+
+
+def build_model(data: ModelData) -> pyo.ConcreteModel:
+    model = pyo.ConcreteModel(name=data.instance.name)
+    balance = Terms()
+    objective: list = []
+    add_flows(model, data, balance, objective)
+    add_demand(model, data, balance, objective)
+    rhs = initial_stock_rhs(data)
+    add_rows(
+        model, "balance", balance,
+        lower=lambda_dict(balance, rhs), upper=lambda_dict(balance, rhs),
+        doc="supply - use of p (label l, maker m) in t, t",
+    )
+    model.policy_members = add_policies(model, data)
+    model.cost = pyo.Objective(expr=linear(objective), sense=pyo.minimize)
+    return model
+
+
+def lambda_dict(rows: Terms, rhs: dict) -> dict:
+    return {key: rhs.get(key, 0.0) for key in rows}

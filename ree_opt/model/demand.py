@@ -1,0 +1,47 @@
+"""Deliveries and shortfall.
+
+Math (d demand entry, l label, m maker, t period):
+
+    demand[d,t]:  sum_{l,m} deliv[d,l,m,t] + short[d,t] = quantity_d(t)
+    deliv[d,covered,m,t] does not exist from `clean_only_from` on.
+
+Deliveries draw on the balance of their product (label and maker); the
+shortfall costs its penalty (USD/kg).
+"""
+
+from __future__ import annotations
+
+from ..data import COVERED, ModelData
+from .common import Terms, add_rows, nonnegative
+from .flows import product_labels
+
+
+def add_demand(model, data: ModelData, balance: Terms, objective: list) -> None:
+    periods = range(data.period_count)
+    deliv_keys, short_keys = [], []
+    for d in data.demand:
+        product = data.products[d.product]
+        for t in periods:
+            if d.quantity_t[t] <= 0:
+                continue
+            short_keys.append((d.index, t))
+            for label in product_labels(data, d.product):
+                if label == COVERED and d.clean_only[t]:
+                    continue
+                deliv_keys += [(d.index, label, maker, t) for maker in product.makers]
+    deliv = nonnegative(model, "deliv", deliv_keys, "t delivered to demand entry d")
+    short = nonnegative(model, "short", short_keys, "t of demand d left unmet in t")
+
+    rows = Terms()
+    quantity = {}
+    for key in short_keys:
+        d_index, t = key
+        entry = data.demand[d_index]
+        rows.add(key, 1.0, short[key])
+        quantity[key] = entry.quantity_t[t]
+        objective.append((entry.shortfall_penalty[t] / 1000.0, short[key]))
+    for key in deliv_keys:
+        d_index, label, maker, t = key
+        rows.add((d_index, t), 1.0, deliv[key])
+        balance.add((data.demand[d_index].product, label, maker, t), -1.0, deliv[key])
+    add_rows(model, "demand", rows, lower=quantity, upper=quantity, doc="demand of d in t, t")

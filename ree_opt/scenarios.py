@@ -1,0 +1,181 @@
+"""Scenario patches (SPEC section 2): `set`, then each `scale` and `shift` in
+list order, then `add_policies`; the patched instance is validated again.
+
+Scenarios compose like Calliope's overrides: ``"licences_25pct,non_china"``
+applies one after the other.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Sequence
+
+from .instance import (
+    Facility,
+    Instance,
+    InstanceError,
+    Problem,
+    Scenario,
+    _Locator,
+    online_index,
+    period_grid,
+    parse_instance,
+)
+
+FACILITY_FIELDS = set(Facility.model_fields) - {"source", "assumption", "notes"}
+FACILITY_SCALE_FIELDS = {"cost", "capacity", "availability", "reserved", "min_take"}
+DEMAND_SCALE_FIELDS = {"quantity", "shortfall_penalty"}
+FACILITY_DEFAULTS = {"availability": 1.0, "reserved": 0.0, "min_take": 0.0}
+
+
+def scenario_names(scenario: str | Sequence[str] | None) -> list[str]:
+    if scenario is None:
+        return []
+    if isinstance(scenario, str):
+        return [name.strip() for name in scenario.split(",") if name.strip()]
+    return list(scenario)
+
+
+def _matches(entity: dict, where: dict) -> bool:
+    return all(str(entity.get(key)) == str(value) for key, value in where.items())
+
+
+def _scaled(value, factor: float):
+    if isinstance(value, dict):
+        return {key: item * factor for key, item in value.items()}
+    return value * factor
+
+
+def online_label(instance: Instance, index: int):
+    """The `online` value for a period index that may lie outside the horizon."""
+    periods = instance.periods
+    if 0 <= index < len(periods):
+        return periods[index]
+    step = period_grid(periods)
+    if step is not None:
+        return periods[0] + index * step
+    anchor = 0 if index < 0 else len(periods) - 1
+    return f"{periods[anchor]}{index - anchor:+d}"
+
+
+def patch(
+    instance: Instance,
+    scenario: Scenario,
+    name: str = "scenario",
+    locator: _Locator | None = None,
+    extra_policies: Iterable = (),
+) -> Instance:
+    """Apply one scenario patch and validate the result."""
+    locator = locator or _Locator()
+    base = ("scenarios", name)
+    problems: list[Problem] = []
+    data = instance.model_dump(by_alias=True, exclude_none=True)
+    data["scenarios"] = {}
+    facilities = {item["id"]: item for item in data["facilities"]}
+    penalties = {key: item["shortfall_penalty"] for key, item in data["products"].items()}
+
+    for facility_id, fields in scenario.set.items():
+        if facility_id not in facilities:
+            problems.append(locator.problem(base + ("set", facility_id), f"unknown facility id {facility_id!r}"))
+            continue
+        for field, value in fields.items():
+            if field not in FACILITY_FIELDS or field == "id":
+                problems.append(
+                    locator.problem(
+                        base + ("set", facility_id, field),
+                        f"`set` can change a facility's {', '.join(sorted(FACILITY_FIELDS - {'id'}))}; "
+                        f"not {field!r}",
+                    )
+                )
+                continue
+            facilities[facility_id][field] = copy.deepcopy(value)
+
+    steps = [("scale", i, s) for i, s in enumerate(scenario.scale)]
+    steps += [("shift", i, s) for i, s in enumerate(scenario.shift)]
+    for kind, index, step in sorted(steps, key=lambda item: (item[1], item[0])):
+        path = base + (kind, index)
+        on_demand = kind == "scale" and step.field in DEMAND_SCALE_FIELDS
+        entities = data["demand"] if on_demand else data["facilities"]
+        known = {"segment", "product"} if on_demand else FACILITY_FIELDS
+        unknown = [key for key in step.where if key not in known]
+        if unknown:
+            problems.append(
+                locator.problem(
+                    path + ("where",),
+                    f"cannot match on {', '.join(map(repr, unknown))}; "
+                    f"{'demand entries' if on_demand else 'facilities'} match on "
+                    f"{', '.join(sorted(known))}",
+                )
+            )
+            continue
+        matched = [entity for entity in entities if _matches(entity, step.where)]
+        if not matched:
+            problems.append(
+                locator.problem(path + ("where",), f"matches no {'demand entry' if on_demand else 'facility'}: {step.where}")
+            )
+            continue
+        for entity in matched:
+            if kind == "scale":
+                if step.field in entity:
+                    value = entity[step.field]
+                elif on_demand:
+                    value = penalties[entity["product"]]
+                else:
+                    value = FACILITY_DEFAULTS[step.field]
+                entity[step.field] = _scaled(value, step.factor)
+            else:
+                start = online_index(instance, entity.get("online"))
+                if start is None:  # an invalid online is reported by validation
+                    continue
+                entity["online"] = online_label(instance, start + step.by)
+
+    data["policies"] = list(data.get("policies", []))
+    data["policies"] += [p.model_dump(by_alias=True, exclude_none=True) for p in scenario.add_policies]
+    data["policies"] += [
+        p.model_dump(by_alias=True, exclude_none=True) if hasattr(p, "model_dump") else dict(p)
+        for p in extra_policies
+    ]
+    if scenario.description:
+        data["description"] = f"{instance.description or ''} [{name}: {scenario.description}]".strip()
+    if problems:
+        raise InstanceError(problems)
+    try:
+        return parse_instance(data)
+    except InstanceError as error:
+        anchor = locator.problem(base, "")
+        raise InstanceError(
+            [
+                Problem(f"{'.'.join(base)} gives {p.location}", p.message, anchor.file, anchor.line)
+                for p in error.problems
+            ]
+        ) from None
+
+
+def apply_scenario(
+    instance: Instance,
+    scenario: str | Sequence[str] | Scenario | dict | None = None,
+    policies: Iterable = (),
+    locator: _Locator | None = None,
+) -> Instance:
+    """The instance with the named scenario(s) applied and `policies` added."""
+    policies = list(policies)
+    if isinstance(scenario, dict):
+        scenario = Scenario.model_validate(scenario)
+    if isinstance(scenario, Scenario):
+        return patch(instance, scenario, "scenario", locator, policies)
+    names = scenario_names(scenario)
+    for name in names:
+        if name not in instance.scenarios:
+            known = ", ".join(sorted(instance.scenarios)) or "(none)"
+            raise InstanceError([Problem("scenario", f"unknown scenario {name!r}; the instance has: {known}")])
+    if not names and not policies:
+        return instance
+    result = instance
+    definitions = instance.scenarios
+    for position, name in enumerate(names):
+        last = position == len(names) - 1
+        result = patch(result, definitions[name], name, locator, policies if last else ())
+    if not names:
+        result = patch(instance, Scenario(), "policies", locator, policies)
+    result = result.model_copy(update={"scenarios": definitions})
+    return result
