@@ -220,10 +220,19 @@ class InstanceError(ValueError):
         super().__init__("\n".join([head] + [f"  - {p}" for p in self.problems]))
 
 
+class Key:
+    """A mapping key in a location (a period label may be an int, not an index)."""
+
+    def __init__(self, key):
+        self.key = key
+
+
 def format_location(path: tuple) -> str:
     out = ""
     for part in path:
-        if isinstance(part, int):
+        if isinstance(part, Key):
+            out += f".{part.key}"
+        elif isinstance(part, int):
             out += f"[{part}]"
         else:
             out += f".{part}" if out else str(part)
@@ -239,7 +248,7 @@ class _Locator:
 
     def problem(self, path: tuple, message: str) -> Problem:
         line = None
-        probe = tuple(path)
+        probe = tuple(p.key if isinstance(p, Key) else p for p in path)
         while probe and line is None:
             line = self.lines.get(probe)
             probe = probe[:-1]
@@ -343,42 +352,102 @@ def read_instance_data(path: str | os.PathLike) -> tuple[dict, _Locator]:
     return data, _Locator(display, lines)
 
 
+_TYPE_ERRORS = {
+    "dict_type": "a mapping",
+    "list_type": "a list",
+    "int_type": "an integer",
+    "string_type": "a string",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "int_parsing": "an integer",
+    "bool_type": "true or false",
+}
+
+
 def _pydantic_problems(error: ValidationError, locator: _Locator) -> list[Problem]:
-    problems = []
+    """One problem per location; union branches (a number or a mapping) merged."""
+    by_location: dict[tuple, list[dict]] = {}
     for item in error.errors():
-        path = tuple(part for part in item["loc"] if part not in POLICY_TYPES)
-        # Union members of a series add their own names; keep the field path.
         path = tuple(
             part
-            for part in path
-            if not (isinstance(part, str) and (part.startswith("function-") or part in (
-                "float", "dict[union[int,str],float]", "dict[union[int,str],constrained-float]",
-                "constrained-float", "int", "str",
-            )))
+            for part in item["loc"]
+            if part not in POLICY_TYPES
+            and not (isinstance(part, str) and ("[" in part or part in ("float", "int", "str", "constrained-float")))
         )
-        message = item["msg"]
-        if item["type"] == "extra_forbidden":
-            message = "unknown key (misspelt?); it is not part of the format"
-        elif item["type"] == "missing":
-            message = "required field is missing"
-        elif "input" in item and item["type"] not in ("union_tag_invalid",):
-            given = item["input"]
-            if not isinstance(given, (dict, list)):
-                message += f" (got {given!r})"
-        problems.append(locator.problem(path, message))
-    # One problem per location and message (union branches repeat themselves).
-    unique = list(dict.fromkeys(problems))
-    by_location: dict[str, list[Problem]] = {}
-    for problem in unique:
-        by_location.setdefault(problem.location, []).append(problem)
-    merged = []
-    for location, items in by_location.items():
-        if len(items) == 1:
-            merged.append(items[0])
+        by_location.setdefault(path, []).append(item)
+    problems = []
+    for path, items in by_location.items():
+        specific = [i for i in items if i["type"] not in _TYPE_ERRORS]
+        if specific:
+            item = specific[0]
+            message = item["msg"]
+            kind, context = item["type"], item.get("ctx") or {}
+            if kind == "extra_forbidden":
+                message = "unknown key (misspelt?); it is not part of the format"
+            elif kind == "missing":
+                message = "required field is missing"
+            elif kind == "greater_than_equal":
+                message = f"expected a number >= {context.get('ge')}"
+            elif kind == "greater_than":
+                message = f"expected a number > {context.get('gt')}"
+            elif kind == "less_than_equal":
+                message = f"expected a number <= {context.get('le')}"
+            elif kind == "finite_number":
+                message = "expected a finite number"
+            elif kind == "too_short":
+                message = "expected a non-empty list (an empty list is refused)"
+            elif kind == "literal_error":
+                message = f"expected {context.get('expected')}"
         else:
-            messages = "; or ".join(dict.fromkeys(p.message for p in items))
-            merged.append(Problem(location, messages, items[0].file, items[0].line))
-    return merged
+            kinds = list(dict.fromkeys(_TYPE_ERRORS[i["type"]] for i in items))
+            item = items[0]
+            message = "expected " + " or ".join(kinds)
+        given = item.get("input")
+        if item["type"] not in ("missing", "union_tag_invalid", "extra_forbidden") and not isinstance(
+            given, (dict, list)
+        ):
+            message += f" (got {given!r})"
+        problems.append(locator.problem(path, message))
+    return problems
+
+
+def _lenient(data: Mapping) -> Instance | None:
+    """The instance with each invalid entity left out (None in its place), so
+    reference checks can still run beside pydantic's own problems."""
+    from pydantic import TypeAdapter
+
+    def valid(adapter, value):
+        try:
+            return adapter.validate_python(value)
+        except ValidationError:
+            return None
+
+    try:
+        periods = TypeAdapter(Annotated[list[PeriodLabel], Field(min_length=1)]).validate_python(data.get("periods"))
+    except ValidationError:
+        return None
+    policy = TypeAdapter(Policy)
+
+    def listed(key, adapter):
+        value = data.get(key) or []
+        return [valid(adapter, item) for item in value] if isinstance(value, list) else []
+
+    def mapped(key, model):
+        value = data.get(key) or {}
+        return {k: valid(TypeAdapter(model), v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+    covered = data.get("covered_countries", ["CN"])
+    return Instance.model_construct(
+        name=str(data.get("name", "instance")),
+        periods=periods,
+        covered_countries=[c for c in covered if isinstance(c, str)] if isinstance(covered, list) else [],
+        products={k: v for k, v in mapped("products", Product).items() if v is not None}
+        | {k: None for k, v in mapped("products", Product).items() if v is None},
+        facilities=listed("facilities", TypeAdapter(Facility)),
+        demand=listed("demand", TypeAdapter(Demand)),
+        policies=listed("policies", policy),
+        scenarios={k: v for k, v in mapped("scenarios", Scenario).items() if v is not None},
+    )
 
 
 def parse_instance(data: Mapping, locator: _Locator | None = None) -> Instance:
@@ -386,10 +455,18 @@ def parse_instance(data: Mapping, locator: _Locator | None = None) -> Instance:
     locator = locator or _Locator()
     if not isinstance(data, Mapping):
         raise InstanceError([locator.problem((), "expected a mapping of instance fields")])
+    # An empty YAML key (`policies:`) means "none", as if it were left out.
+    data = {key: value for key, value in data.items() if value is not None}
     try:
-        instance = Instance.model_validate(dict(data))
+        instance = Instance.model_validate(data)
     except ValidationError as error:
-        raise InstanceError(_pydantic_problems(error, locator)) from None
+        problems = _pydantic_problems(error, locator)
+        partial = _lenient(data)
+        if partial is not None:
+            seen = {p.location for p in problems}
+            problems += [p for p in check_instance(partial, locator) if p.location not in seen]
+        problems.sort(key=lambda p: p.line or 0)
+        raise InstanceError(problems) from None
     problems = check_instance(instance, locator)
     if not problems:
         problems = _check_scenarios(instance, locator)
@@ -459,8 +536,8 @@ def check_instance(instance: Instance, locator: _Locator | None = None) -> list[
         duplicates = sorted({x for x in labels if labels.count(x) > 1})
         problem(("periods",), f"period labels must be unique; repeated: {', '.join(duplicates)}")
     products = set(instance.products)
-    segments = {d.segment for d in instance.demand}
-    facility_ids = [f.id for f in instance.facilities]
+    segments = {d.segment for d in instance.demand if d is not None}
+    facility_ids = [f.id for f in instance.facilities if f is not None]
 
     def period(path, value, what="a period label"):
         if value is not None and str(value) not in label_set:
@@ -469,7 +546,7 @@ def check_instance(instance: Instance, locator: _Locator | None = None) -> list[
     def series(path, value):
         if isinstance(value, dict):
             for key in value:
-                period(path + (key,), key, "a period label as key")
+                period(path + (Key(key),), key, "a period label as key")
 
     def country(path, code):
         if code not in ISO_ALPHA2:
@@ -482,11 +559,15 @@ def check_instance(instance: Instance, locator: _Locator | None = None) -> list[
     for index, code in enumerate(instance.covered_countries):
         country(("covered_countries", index), code)
     for name, item in instance.products.items():
+        if item is None:
+            continue
         for field in ("shortfall_penalty", "holding_cost", "sale_price", "sale_limit"):
             series(("products", name, field), getattr(item, field))
 
     seen: set[str] = set()
     for index, facility in enumerate(instance.facilities):
+        if facility is None:
+            continue
         path = ("facilities", index)
         if facility.id in seen:
             problem(path + ("id",), f"facility id {facility.id!r} is used more than once")
@@ -515,6 +596,8 @@ def check_instance(instance: Instance, locator: _Locator | None = None) -> list[
             problem(path + ("online",), f"expected {expected}, got {facility.online!r}")
 
     for index, entry in enumerate(instance.demand):
+        if entry is None:
+            continue
         path = ("demand", index)
         product(path + ("product",), entry.product)
         series(path + ("quantity",), entry.quantity)
@@ -554,7 +637,8 @@ def check_instance(instance: Instance, locator: _Locator | None = None) -> list[
                 problem(path, "an exclude policy needs at least one of countries, facilities, stage")
 
     for index, policy in enumerate(instance.policies):
-        check_policy(("policies", index), policy)
+        if policy is not None:
+            check_policy(("policies", index), policy)
     for name, scenario in instance.scenarios.items():
         for index, policy in enumerate(scenario.add_policies):
             check_policy(("scenarios", name, "add_policies", index), policy)

@@ -206,7 +206,7 @@ def build_solution(
         deliveries=deliveries,
         shortfall=shortfall,
         marginal_prices=marginal_prices(data, compiled, outcome.duals),
-        binding=binding(data, compiled, outcome.duals),
+        binding=binding(data, compiled, outcome.duals, outcome.values),
         covered_share=covered_share,
         stock=stock,
         sales=sales,
@@ -250,8 +250,21 @@ def _period(data, t):
     return data.periods[t]
 
 
-def binding(data: ModelData, compiled: CompiledModel, duals: np.ndarray) -> pd.DataFrame:
-    """The inequality rows with a non-zero dual, largest first, in words."""
+def unused_contracts(data: ModelData, compiled: CompiledModel, values: np.ndarray) -> dict:
+    """(facility, t) -> t paid for under take-or-pay but not taken."""
+    taken: dict = {}
+    for (f_id, _, _, t), value in Reader(compiled, compiled.model.act, values).items():
+        taken[(f_id, t)] = taken.get((f_id, t), 0.0) + value
+    return {
+        key: paid - taken.get(key, 0.0)
+        for key, paid in Reader(compiled, compiled.model.paid, values).items()
+        if paid - taken.get(key, 0.0) > TOLERANCE_T
+    }
+
+
+def binding(data: ModelData, compiled: CompiledModel, duals: np.ndarray, values: np.ndarray) -> pd.DataFrame:
+    """The inequality rows with a non-zero dual, largest first, in words; and
+    the take-or-pay floors paid above what the plan takes."""
     model = compiled.model
     facilities = {f.id: f for f in data.facilities}
     rows = []
@@ -270,12 +283,13 @@ def binding(data: ModelData, compiled: CompiledModel, duals: np.ndarray) -> pd.D
             f"capacity of {f.name} ({f.country}, {f.stage}) limits the plan in {_period(data, t)}: "
             f"one more tonne of activity would save USD {value:,.0f}/kg",
         ))
-    for (f_id, t), dual in read(model.take_or_pay):
-        value = dual * 1000.0
+    for (f_id, t), unused_t in unused_contracts(data, compiled, values).items():
         f = facilities[f_id]
+        value = f.cost_usd_per_kg[t]
         rows.append((
-            "take_or_pay", f"{f_id} {_period(data, t)}", value, "USD/kg of activity",
-            f"the take-or-pay floor of {f.name} in {_period(data, t)} is paid above what the plan takes",
+            "take_or_pay", f"{f_id} {_period(data, t)}", value, "USD/kg paid, not taken",
+            f"the take-or-pay floor of {f.name} in {_period(data, t)} pays for {unused_t:,.0f} t "
+            f"the plan does not take (USD {value * unused_t / 1000:,.2f} million)",
         ))
     for (p, t), dual in read(model.sales_limit):
         value = -dual * 1000.0

@@ -10,7 +10,10 @@ and key they came from, so values and duals go back on business rows.
 
 from __future__ import annotations
 
+import ctypes
 import math
+import os
+import sys
 from dataclasses import dataclass
 
 import highspy
@@ -40,6 +43,34 @@ class Outcome:
     values: np.ndarray | None  # column values of the reported plan
     duals: np.ndarray | None  # row duals of the cost-minimal solve
     message: str = ""
+
+
+_BANNER_SHOWN = False
+
+
+def new_highs() -> highspy.Highs:
+    """A silent Highs object (HiGHS prints a banner on the first one made)."""
+    global _BANNER_SHOWN
+    if _BANNER_SHOWN:
+        highs = highspy.Highs()
+    else:
+        _BANNER_SHOWN = True
+        sys.stdout.flush()
+        saved = os.dup(1)
+        sink = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(sink, 1)
+            highs = highspy.Highs()
+            try:
+                ctypes.CDLL(None).fflush(None)
+            except (OSError, AttributeError):
+                pass
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            os.close(sink)
+    highs.setOptionValue("output_flag", False)
+    return highs
 
 
 class CompiledModel:
@@ -83,8 +114,7 @@ class CompiledModel:
         lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
         lp.a_matrix_.value_ = matrix.data.astype(float)
         lp.offset_ = self.offset
-        self.highs = highspy.Highs()
-        self.highs.setOptionValue("output_flag", False)
+        self.highs = new_highs()
         if threads:
             self.highs.setOptionValue("threads", threads)
         if time_limit:

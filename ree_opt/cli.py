@@ -1,0 +1,172 @@
+"""The `ree-opt` command line.
+
+Exit codes: 0 done, 2 bad input (the instance, a scenario, an argument),
+1 anything else (a solve that is not optimal, an unexpected error), each
+with a message and never a traceback (``--debug`` shows one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__
+from .instance import InstanceError, load_instance
+from .outputs import OutputError, write_tables
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class CommandError(Exception):
+    def __init__(self, message: str, code: int = EXIT_FAILED):
+        super().__init__(message)
+        self.code = code
+
+
+def _records(frame: pd.DataFrame | pd.Series):
+    if isinstance(frame, pd.Series):
+        return {str(k): (None if pd.isna(v) else v) for k, v in frame.items()}
+    return json.loads(frame.to_json(orient="records"))
+
+
+def _emit_json(payload: dict) -> None:
+    print(json.dumps(payload, indent=2, default=str))
+
+
+def _solution_tables(solution) -> dict:
+    return {
+        "cost_breakdown": solution.cost_breakdown,
+        "activity": solution.activity,
+        "deliveries": solution.deliveries,
+        "shortfall": solution.shortfall,
+        "covered_share": solution.covered_share,
+        "marginal_prices": solution.marginal_prices,
+        "binding": solution.binding,
+        "stock": solution.stock,
+        "sales": solution.sales,
+    }
+
+
+def cmd_validate(args) -> int:
+    instance = load_instance(args.instance)
+    facts = (
+        f"{len(instance.periods)} periods, {len(instance.products)} products, "
+        f"{len(instance.facilities)} facilities, {len(instance.demand)} demand entries, "
+        f"{len(instance.policies)} policies, {len(instance.scenarios)} scenarios"
+    )
+    if args.json:
+        _emit_json({"valid": True, "instance": instance.name, "summary": facts})
+    else:
+        print(f"{args.instance}: valid ({facts})")
+    return EXIT_OK
+
+
+def cmd_solve(args) -> int:
+    from .plan import solve
+    from .text import solution_text
+
+    solution = solve(args.instance, scenario=args.scenario, tie_break=not args.no_tie_break, time_limit=args.time_limit)
+    if args.out and solution.optimal:
+        write_tables(args.out, _solution_tables(solution), inputs=[args.instance])
+    if args.json:
+        payload = {"status": solution.status, "objective_musd": solution.objective, "message": solution.message}
+        payload.update({name: _records(table) for name, table in _solution_tables(solution).items()})
+        _emit_json(payload)
+    else:
+        print(solution_text(solution))
+    if not solution.optimal:
+        raise CommandError(f"the solve ended {solution.status}: {solution.message}")
+    return EXIT_OK
+
+
+def cmd_premium(args) -> int:
+    from .analysis import non_china_premium
+    from .text import comparison_text
+
+    comparison = non_china_premium(args.instance, scenario=args.scenario, by_product=not args.fast)
+    if not comparison.ok:
+        bad = comparison.baseline if not comparison.baseline.optimal else comparison.non_china
+        raise CommandError(f"the solve ended {bad.status}: {bad.message}")
+    tables = {
+        "premium": comparison.summary(),
+        "unmet": comparison.unmet,
+        "baseline_activity": comparison.baseline.activity,
+        "non_china_activity": comparison.non_china.activity,
+        "non_china_binding": comparison.non_china.binding,
+    }
+    if args.out:
+        write_tables(args.out, tables, inputs=[args.instance])
+    if args.json:
+        _emit_json(
+            {
+                "summary": _records(comparison.summary()),
+                "supply_premium_usd_per_kg": comparison.supply_premium_usd_per_kg,
+                "first_full_period": comparison.first_full_period,
+                "unmet": _records(comparison.unmet),
+                "non_china_binding": _records(comparison.non_china.binding.head(10)),
+            }
+        )
+    else:
+        title = str(args.instance) + (f" [{args.scenario}]" if args.scenario else "")
+        print(comparison_text(comparison, title))
+    return EXIT_OK
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(
+        prog="ree-opt",
+        description="Plan rare-earth procurement with linear programming: least-cost sourcing, "
+        "and what a supply chain that never touches China costs.",
+    )
+    main.add_argument("--version", action="version", version=f"ree-opt {__version__}")
+    main.add_argument("--debug", action="store_true", help="show a traceback on unexpected errors")
+    commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name, function, help_text):
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("instance", type=Path, help="instance file (YAML or JSON)")
+        sub.add_argument("--json", action="store_true", help="print JSON for machines")
+        sub.set_defaults(function=function)
+        return sub
+
+    command("validate", cmd_validate, "check an instance and list every problem")
+    solve = command("solve", cmd_solve, "least-cost sourcing plan")
+    premium = command("premium", cmd_premium, "the non-China premium: baseline beside the whole-chain clean plan")
+    for sub in (solve, premium):
+        sub.add_argument("--scenario", "-s", help="scenario name(s), comma separated, applied in order")
+        sub.add_argument("--out", type=Path, help="directory to write the tables to, as CSV")
+    solve.add_argument("--no-tie-break", action="store_true", help="skip the least-covered tie-break solve")
+    solve.add_argument("--time-limit", type=float, help="seconds HiGHS may take")
+    premium.add_argument("--fast", action="store_true", help="skip the per-product supply premium solves")
+    return main
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = parser().parse_args(argv)
+    try:
+        return arguments.function(arguments)
+    except InstanceError as error:
+        print(f"ree-opt: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OutputError as error:
+        print(f"ree-opt: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except CommandError as error:
+        print(f"ree-opt: {error}", file=sys.stderr)
+        return error.code
+    except KeyboardInterrupt:
+        print("ree-opt: interrupted", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as error:  # the analyst gets a message, not a traceback
+        if arguments.debug:
+            raise
+        print(f"ree-opt: unexpected error: {type(error).__name__}: {error} (rerun with --debug for details)", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def run() -> None:
+    sys.exit(main())
