@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
+import numpy as np
 import pandas as pd
 
 from .data import demanded_products
-from .instance import MaxCoveredShare
+from .instance import InstanceError, MaxCoveredShare, Problem, Scenario, load_instance, online_index
 from .plan import InstanceLike, Plan
+from .scenarios import apply_scenario
 from .solution import Solution
 
 NON_CHINA = MaxCoveredShare(type="max_covered_share", share=0.0)
@@ -130,3 +134,443 @@ def non_china_premium(
                 extra = supply_cost(alone) - supply_cost(baseline)
                 comparison.supply_premium_usd_per_kg[product] = 1000.0 * extra / delivered
     return comparison
+
+
+def scenario_table(instance: InstanceLike, names: Iterable[str] = (), progress=None) -> pd.DataFrame:
+    """Baseline and each scenario: cost, non-China cost, premium, unmet tonnes
+    and the first period the clean chain meets each product in full."""
+    instance = load_instance(instance)
+    rows = []
+    for name in [None] + list(names):
+        comparison = non_china_premium(instance, scenario=name)
+        row = {
+            "scenario": name or "(baseline)",
+            "description": (instance.scenarios[name].description or "") if name else "",
+        }
+        if comparison.ok:
+            row.update(
+                cost_musd=comparison.baseline.objective,
+                non_china_musd=comparison.non_china.objective,
+                premium_musd=comparison.premium_musd,
+                premium_pct=comparison.premium_pct,
+                supply_premium_musd=comparison.supply_premium_musd,
+                unmet_baseline_t=float(comparison.baseline.shortfall["quantity_t"].sum()),
+                unmet_non_china_t=float(comparison.non_china.shortfall["quantity_t"].sum()),
+            )
+            for product, period in comparison.first_full_period.items():
+                row[f"first_full_{product}"] = period if period is not None else "never"
+        else:
+            row["status"] = comparison.baseline.status
+        rows.append(row)
+        if progress:
+            progress(1)
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------
+# Sweeps: one model, many points, levers changed in place
+
+
+SHARE_PARAMETERS = {"max_covered_share": "share", "max_country_share": "share", "max_average_risk": "limit"}
+FACILITY_PARAMETERS = ("cost", "capacity", "availability")
+
+
+@dataclass
+class Lever:
+    """What a sweep moves, and how: a policy's share or limit, or a multiplier."""
+
+    parameter: str
+    where: dict | None = None
+    policy: dict | None = None  # fields of an added policy (products, segments, ...)
+
+    def extra_policies(self, value: float) -> list:
+        if self.parameter in SHARE_PARAMETERS:
+            spec = {"type": self.parameter, SHARE_PARAMETERS[self.parameter]: value}
+            spec.update(self.policy or {})
+            return [spec]
+        return []
+
+    def open_facilities(self, instance) -> list[str]:
+        if self.parameter in ("capacity", "availability"):
+            return Plan.facilities_where(_Matcher(instance), self.where)
+        return []
+
+    def policy_index(self, plan: Plan) -> int | None:
+        if self.parameter in SHARE_PARAMETERS:
+            return len(plan.instance.policies) - 1  # the policy this lever added
+        if self.parameter.startswith("policies["):
+            return int(self.parameter[len("policies["):].split("]")[0])
+        return None
+
+    def apply(self, plan: Plan, value: float) -> None:
+        index = self.policy_index(plan)
+        if index is not None:
+            plan.set_policy_value(index, value)
+        elif self.parameter == "cost":
+            plan.set_cost_factor(plan.facilities_where(self.where), value)
+        elif self.parameter == "capacity":
+            plan.set_capacity_factor(plan.facilities_where(self.where), capacity=value)
+        elif self.parameter == "availability":
+            plan.set_capacity_factor(plan.facilities_where(self.where), availability=value)
+        elif self.parameter == "demand":
+            plan.set_demand_factor(plan.demand_where(self.where), value)
+        else:
+            raise ValueError(self.describe_unknown())
+
+    def describe_unknown(self) -> str:
+        return (
+            f"unknown sweep parameter {self.parameter!r}; expected one of "
+            f"{', '.join(list(SHARE_PARAMETERS) + list(FACILITY_PARAMETERS) + ['demand', 'policies[i]'])}"
+        )
+
+    def check(self) -> None:
+        known = set(SHARE_PARAMETERS) | set(FACILITY_PARAMETERS) | {"demand"}
+        if self.parameter not in known and not self.parameter.startswith("policies["):
+            raise InstanceError([Problem("parameter", self.describe_unknown())])
+
+
+class _Matcher:
+    """Just enough of a Plan to match facilities of an instance."""
+
+    def __init__(self, instance):
+        self.instance = instance
+
+
+def _plans(instance, lever: Lever, reference: float, scenario, policies, premium: bool):
+    """The plan (and its non-China twin when the premium is asked) of a sweep,
+    built at the reference value and solved once there."""
+    base = load_instance(instance)
+    patched = apply_scenario(base, scenario, policies)
+    opened = lever.open_facilities(patched)
+    extra = list(policies) + lever.extra_policies(reference)
+    plans = [Plan(base, scenario, extra, open_facilities=opened)]
+    if premium:
+        plans.append(Plan(base, scenario, extra + [NON_CHINA], open_facilities=opened))
+    for plan in plans:
+        lever.apply(plan, reference)
+        plan.compiled.solve()
+    return plans
+
+
+#: A sweep visits its values in this many runs of neighbours; each run starts
+#: from the basis of the reference point. Serial and parallel executors run
+#: the same runs, so their results (duals included) are the same.
+SWEEP_RUNS = 4
+
+
+def _run_points(
+    instance, lever: Lever, reference: float, runs: list, scenario, policies, premium: bool, tie_break: bool, progress=None
+) -> list[dict]:
+    plans = _plans(instance, lever, reference, scenario, policies, premium)
+    starts = [plan.compiled.highs.getBasis() for plan in plans]
+    rows = []
+    for values in runs:
+        for plan, start in zip(plans, starts):
+            plan.compiled.highs.setBasis(start)
+        for value in values:
+            rows.append(_sweep_row(plans, lever, value, premium, tie_break))
+            if progress:
+                progress(1)
+    return rows
+
+
+def _sweep_row(plans, lever: Lever, value: float, premium: bool, tie_break: bool) -> dict:
+    row = {"value": value}
+    results = []
+    for plan in plans:
+        lever.apply(plan, value)
+        results.append(plan.solve_point(tie_break=tie_break, share_policy=lever.policy_index(plan)))
+    base = results[0]
+    row.update(status=base.status, objective_musd=base.objective)
+    if premium:
+        clean = results[1]
+        ok = base.status == clean.status == "optimal"
+        row.update(
+            non_china_musd=clean.objective,
+            premium_musd=(clean.objective - base.objective) if ok else None,
+            non_china_unmet_t=clean.unmet_t,
+        )
+    row.update(
+        covered_share=base.covered_t / base.delivered_t if base.delivered_t and base.delivered_t > 0 else float("nan"),
+        unmet_t=base.unmet_t,
+        average_risk=base.average_risk,
+    )
+    if base.share_cap_dual_musd_per_pct is not None:
+        row["share_dual_musd_per_pct"] = base.share_cap_dual_musd_per_pct
+    for product, price in (base.clean_price_usd_per_kg or {}).items():
+        row[f"clean_price_usd_per_kg_{product}"] = price
+    return row
+
+
+def _chunks(values: list, count: int) -> list[list]:
+    count = max(1, min(count, len(values)))
+    size, extra = divmod(len(values), count)
+    out, start = [], 0
+    for index in range(count):
+        stop = start + size + (1 if index < extra else 0)
+        out.append(values[start:stop])
+        start = stop
+    return out
+
+
+def _run_one_run(instance, lever, reference, options, values):
+    return _run_points(instance, lever, reference, [values], **options)
+
+
+def run_parallel(function, chunks: list, executor, progress=None) -> list:
+    """Run `function(chunk)` for each chunk, serially, on local processes or on
+    a Dask cluster; results in the order of the chunks."""
+    if executor in (None, "serial"):
+        return [function(chunk) for chunk in chunks]
+    if executor == "processes":
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=min(len(chunks), os.cpu_count() or 1)) as pool:
+            futures = [pool.submit(function, chunk) for chunk in chunks]
+            results = []
+            for future in futures:
+                results.append(future.result())
+                if progress:
+                    progress(len(results[-1]))
+            return results
+    client = executor
+    if isinstance(executor, str):
+        from dask.distributed import Client
+
+        client = Client(executor)
+    futures = client.map(function, chunks, pure=False)
+    results = client.gather(futures)
+    if progress:
+        progress(sum(len(r) for r in results))
+    return results
+
+
+def sweep(
+    instance: InstanceLike,
+    parameter: str,
+    values: Iterable[float],
+    where: dict | None = None,
+    policy: dict | None = None,
+    scenario: str | Sequence[str] | None = None,
+    policies: Iterable = (),
+    premium: bool = False,
+    tie_break: bool = False,
+    executor=None,
+    progress=None,
+) -> pd.DataFrame:
+    """One row per value: objective, premium (if asked), covered share, unmet
+    tonnes, the marginal clean price of each demanded product, status.
+
+    parameter: `max_covered_share`, `max_country_share`, `max_average_risk`
+    (a policy of that type is added, `policy` gives its other fields), or
+    `policies[i]` (an existing policy's share or limit); or a multiplier:
+    `cost`, `capacity`, `availability` on the facilities matching `where`
+    (country, stage, company, id, ...), `demand` on the entries matching
+    `where` (segment, product).
+
+    The model is built once (per worker) and each value changes it in place.
+    executor: None (serial), "processes" (a local pool) or a
+    dask.distributed Client or scheduler address. Results are identical and
+    in the order of `values`.
+
+    clean_price_usd_per_kg_<product> is the mean over periods of the dual of
+    the product's clean balance (the highest over makers where makers are
+    tracked): what one more clean tonne is worth to the plan.
+    """
+    values = [float(v) for v in values]
+    lever = Lever(parameter, where, policy)
+    lever.check()
+    if not values:
+        return pd.DataFrame(columns=["value", "status", "objective_musd"])
+    instance = load_instance(instance)
+    options = dict(scenario=scenario, policies=list(policies), premium=premium, tie_break=tie_break)
+    runs = _chunks(values, SWEEP_RUNS)
+    if executor in (None, "serial"):
+        rows = _run_points(instance, lever, values[0], runs, progress=progress, **options)
+    else:
+        function = partial(_run_one_run, instance, lever, values[0], options)
+        rows = [row for chunk in run_parallel(function, runs, executor, progress) for row in chunk]
+    frame = pd.DataFrame(rows)
+    frame.insert(0, "parameter", parameter)
+    return frame
+
+
+def premium_curve(
+    instance: InstanceLike,
+    shares: Iterable[float] = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.0),
+    scenario: str | Sequence[str] | None = None,
+    executor=None,
+    progress=None,
+) -> pd.DataFrame:
+    """Cost against the allowed covered share, with the marginal cost of
+    de-risking: USD million per percentage point the cap is tightened (the
+    dual of the share cap, summed over its rows)."""
+    table = sweep(instance, "max_covered_share", shares, scenario=scenario, executor=executor, progress=progress)
+    unconstrained = sweep(instance, "max_covered_share", [1.0], scenario=scenario)["objective_musd"].iloc[0]
+    return pd.DataFrame(
+        {
+            "share": table["value"],
+            "objective_musd": table["objective_musd"],
+            "premium_musd": table["objective_musd"] - unconstrained,
+            "marginal_musd_per_pct": -table["share_dual_musd_per_pct"],
+            "covered_share": table["covered_share"],
+            "unmet_t": table["unmet_t"],
+            "status": table["status"],
+        }
+    )
+
+
+def frontier(
+    instance: InstanceLike,
+    x: str = "covered_share",
+    n: int = 11,
+    scenario: str | Sequence[str] | None = None,
+    executor=None,
+) -> pd.DataFrame:
+    """The cost-risk Pareto frontier by the epsilon-constraint method: the cap
+    on `x` (covered share, or average policy risk of what the buyer uses)
+    from loose to tight, and the least cost at each."""
+    if x == "covered_share":
+        table = sweep(instance, "max_covered_share", np.linspace(1.0, 0.0, n), scenario=scenario, executor=executor, tie_break=True)
+        achieved = table["covered_share"]
+    elif x == "average_risk":
+        top = max((f.risk for f in load_instance(instance).facilities), default=0.0)
+        table = sweep(instance, "max_average_risk", np.linspace(top, 0.0, n), scenario=scenario, executor=executor)
+        achieved = table["average_risk"]
+    else:
+        raise ValueError(f"x must be 'covered_share' or 'average_risk', not {x!r}")
+    return pd.DataFrame(
+        {"epsilon": table["value"], x: achieved, "objective_musd": table["objective_musd"], "status": table["status"]}
+    )
+
+
+# --------------------------------------------------------------------------
+# Tornado: one input at a time, low and high
+
+
+@dataclass
+class Factor:
+    """An uncertain input and its range. Either a lever (a multiplier or a
+    policy value moved in place) or a pair of scenarios (low, high)."""
+
+    name: str
+    low: float | str
+    high: float | str
+    parameter: str | None = None
+    where: dict | None = None
+    shift: dict | None = None  # {where: ..., low: -1, high: 2}: online years, rebuilt
+
+
+def projects_not_yet_operating(instance) -> list[str]:
+    """Facilities that come online after the first period."""
+    return [
+        f.id for f in instance.facilities
+        if f.online is not None and (online_index(instance, f.online) or 0) > 0
+    ]
+
+
+def default_factors(instance) -> list[Factor]:
+    """Licence availability of covered exporters, covered-country prices,
+    project online years (-1/+2 periods), demand +-20%, and every scenario
+    pair NAME_low / NAME_high the instance defines."""
+    instance = load_instance(instance)
+    covered = set(instance.covered_countries)
+    factors = []
+    exporters = [f for f in instance.facilities if f.country in covered]
+    if exporters:
+        top = max(float(np.max(list(f.availability.values()) if isinstance(f.availability, dict) else [f.availability])) for f in exporters)
+        high = min(1.5, 1.0 / top) if top > 0 else 1.0
+        factors.append(Factor("licence approval rate of covered exporters (x0.5 / x%.2g)" % high, 0.5, high, "availability", {"covered": True}))
+        factors.append(Factor("prices in covered countries (x0.75 / x1.5)", 0.75, 1.5, "cost", {"covered": True}))
+    if projects_not_yet_operating(instance):
+        factors.append(Factor("project online years (-1 / +2 periods)", -1, 2, shift={"low": -1, "high": 2}))
+    if instance.demand:
+        factors.append(Factor("demand (x0.8 / x1.2)", 0.8, 1.2, "demand", {}))
+    for name in instance.scenarios:
+        if name.endswith("_low") and name[:-4] + "_high" in instance.scenarios:
+            factors.append(Factor(name[:-4], name, name[:-4] + "_high"))
+    return factors
+
+
+def _premium_at(instance, factor: Factor, side: str, scenario) -> float | None:
+    value = getattr(factor, side)
+    if factor.parameter:
+        where = factor.where
+        if where == {"covered": True}:
+            return _covered_lever_premium(instance, factor, value, scenario)
+        table = sweep(instance, factor.parameter, [value], where=where or None, scenario=scenario, premium=True)
+        return table["premium_musd"].iloc[0]
+    if factor.shift:
+        base = load_instance(instance)
+        patched = apply_scenario(base, scenario)
+        ids = projects_not_yet_operating(patched)
+        shifted = apply_scenario(patched, Scenario(shift=[{"where": {"id": i}, "field": "online", "by": int(value)} for i in ids]))
+        comparison = non_china_premium(shifted, tie_break=False)
+        return comparison.premium_musd if comparison.ok else None
+    names = [n for n in (scenario, value) if n]
+    comparison = non_china_premium(instance, scenario=",".join(names), tie_break=False)
+    return comparison.premium_musd if comparison.ok else None
+
+
+def _covered_lever_premium(instance, factor: Factor, value: float, scenario) -> float | None:
+    """A multiplier on every facility in a covered country (one sweep per country)."""
+    base = load_instance(instance)
+    lever = Lever(factor.parameter)
+    patched = apply_scenario(base, scenario)
+    covered = set(patched.covered_countries)
+    ids = [f.id for f in patched.facilities if f.country in covered]
+    opened = ids if factor.parameter in ("capacity", "availability") else []
+    plans = [Plan(base, scenario, open_facilities=opened), Plan(base, scenario, [NON_CHINA], open_facilities=opened)]
+    results = []
+    for plan in plans:
+        if lever.parameter == "cost":
+            plan.set_cost_factor(ids, value)
+        else:
+            plan.set_capacity_factor(ids, **{lever.parameter: value})
+        results.append(plan.solve_point())
+    if any(r.status != "optimal" for r in results):
+        return None
+    return results[1].objective - results[0].objective
+
+
+def tornado(
+    instance: InstanceLike,
+    factors: Iterable[Factor] | None = None,
+    scenario: str | Sequence[str] | None = None,
+    executor=None,
+    progress=None,
+) -> pd.DataFrame:
+    """How far the non-China premium moves when each uncertain input swings
+    across its range, one at a time; sorted by swing."""
+    instance = load_instance(instance)
+    factors = list(factors) if factors is not None else default_factors(instance)
+    base = non_china_premium(instance, scenario=scenario, tie_break=False)
+    jobs = [(factor, side) for factor in factors for side in ("low", "high")]
+    function = partial(_tornado_job, instance, scenario=scenario)
+    chunks = _chunks(jobs, 1 if executor in (None, "serial") else len(jobs))
+    results = [r for chunk in run_parallel(function, chunks, executor) for r in chunk]
+    if progress:
+        progress(len(jobs))
+    rows = []
+    for index, factor in enumerate(factors):
+        low, high = results[2 * index], results[2 * index + 1]
+        swing = abs((high if high is not None else np.nan) - (low if low is not None else np.nan))
+        rows.append(
+            {
+                "factor": factor.name,
+                "low": factor.low,
+                "high": factor.high,
+                "premium_low_musd": low,
+                "premium_high_musd": high,
+                "base_premium_musd": base.premium_musd if base.ok else None,
+                "swing_musd": swing,
+            }
+        )
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    return frame.sort_values("swing_musd", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _tornado_job(instance, jobs, scenario=None) -> list:
+    return [_premium_at(instance, factor, side, scenario) for factor, side in jobs]

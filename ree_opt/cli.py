@@ -116,6 +116,91 @@ def cmd_premium(args) -> int:
     return EXIT_OK
 
 
+def _where(text: str | None) -> dict | None:
+    if not text:
+        return None
+    where = {}
+    for part in text.split(","):
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip():
+            raise CommandError(f"--where expects key=value[,key=value], got {text!r}", EXIT_BAD_INPUT)
+        where[key.strip()] = value.strip()
+    return where
+
+
+def _values(text: str) -> list[float]:
+    try:
+        return [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise CommandError(f"--values expects numbers separated by commas, got {text!r}", EXIT_BAD_INPUT) from None
+
+
+class Progress:
+    """A progress bar on the terminal (rich), silent elsewhere or with --quiet."""
+
+    def __init__(self, total: int, label: str, quiet: bool = False):
+        self.bar = None
+        if not quiet and sys.stderr.isatty():
+            try:
+                from rich.progress import Progress as RichProgress
+            except ImportError:  # pragma: no cover - rich is a dependency
+                return
+            self.bar = RichProgress(transient=True)
+            self.task = self.bar.add_task(label, total=total)
+
+    def __enter__(self):
+        if self.bar:
+            self.bar.start()
+        return self
+
+    def __call__(self, done: int = 1) -> None:
+        if self.bar:
+            self.bar.advance(self.task, done)
+
+    def __exit__(self, *_):
+        if self.bar:
+            self.bar.stop()
+
+
+def cmd_sweep(args) -> int:
+    from .analysis import sweep
+
+    values = _values(args.values)
+    executor = args.executor if args.executor != "serial" else None
+    with Progress(len(values), f"sweeping {args.parameter}", args.quiet) as progress:
+        table = sweep(
+            args.instance, args.parameter, values, where=_where(args.where), scenario=args.scenario,
+            premium=args.premium, executor=executor, progress=progress,
+        )
+    if args.out:
+        write_tables(args.out, {"sweep": table}, inputs=[args.instance])
+    if args.json:
+        _emit_json({"sweep": _records(table)})
+    else:
+        with pd.option_context("display.width", 200, "display.max_columns", 50):
+            print(table.to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
+    return EXIT_OK
+
+
+def cmd_compare(args) -> int:
+    from .analysis import scenario_table
+
+    instance = load_instance(args.instance)
+    names = [n for n in (args.scenarios.split(",") if args.scenarios else instance.scenarios) if n.strip()]
+    with Progress(len(names) + 1, "solving scenarios", args.quiet) as progress:
+        table = scenario_table(instance, names, progress=progress)
+    if args.out:
+        write_tables(args.out, {"scenarios": table}, inputs=[args.instance])
+    if args.json:
+        _emit_json({"scenarios": _records(table)})
+    elif args.markdown:
+        print(table.to_markdown(index=False, floatfmt=",.1f") if hasattr(table, "to_markdown") else table.to_string())
+    else:
+        with pd.option_context("display.width", 250, "display.max_columns", 50, "display.max_colwidth", 40):
+            print(table.to_string(index=False, float_format=lambda v: f"{v:,.1f}"))
+    return EXIT_OK
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(
         prog="ree-opt",
@@ -142,6 +227,24 @@ def parser() -> argparse.ArgumentParser:
     solve.add_argument("--no-tie-break", action="store_true", help="skip the least-covered tie-break solve")
     solve.add_argument("--time-limit", type=float, help="seconds HiGHS may take")
     premium.add_argument("--fast", action="store_true", help="skip the per-product supply premium solves")
+
+    sweep = command("sweep", cmd_sweep, "re-solve over values of one parameter (the model is built once)")
+    sweep.add_argument("--parameter", "-p", required=True,
+                       help="max_covered_share | max_country_share | max_average_risk | policies[i] | "
+                       "cost | capacity | availability | demand")
+    sweep.add_argument("--values", "-v", required=True, help="comma-separated values, e.g. 1,0.75,0.5")
+    sweep.add_argument("--where", help="which facilities or demand entries a multiplier applies to: key=value,...")
+    sweep.add_argument("--scenario", "-s", help="scenario name(s), comma separated")
+    sweep.add_argument("--premium", action="store_true", help="also solve the non-China plan at each value")
+    sweep.add_argument("--executor", default="serial", help="serial | processes | a Dask scheduler address")
+    sweep.add_argument("--out", type=Path, help="directory to write sweep.csv to")
+    sweep.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+    compare = command("compare", cmd_compare, "the scenario table: cost, premium, unmet tonnes, first full-coverage year")
+    compare.add_argument("--scenarios", help="comma-separated scenario names (default: all)")
+    compare.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    compare.add_argument("--out", type=Path, help="directory to write scenarios.csv to")
+    compare.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     return main
 
 

@@ -64,6 +64,9 @@ class FacilityData:
     outputs: dict[str, float]
     labels: tuple[str, ...]
     capacity_t: np.ndarray  # cap_f(t): t of activity this buyer may run
+    ramped_t: np.ndarray  # capacity x ramp (zero before online)
+    reserved_t: np.ndarray
+    availability: np.ndarray
     cost_usd_per_kg: np.ndarray
     min_take_t: np.ndarray  # zero before online
     lead: tuple[int, float]
@@ -146,7 +149,14 @@ def tracked_products(instance: Instance) -> list[str]:
     return list(tracked)
 
 
-def resolve(instance: Instance) -> ModelData:
+def usable_capacity(ramped, reserved, availability) -> np.ndarray:
+    """cap_f(t) = max(0, capacity x ramp - reserved) x availability."""
+    return np.maximum(0.0, ramped - reserved) * availability
+
+
+def resolve(instance: Instance, open_facilities=frozenset()) -> ModelData:
+    """`open_facilities` keep their activity columns in every period they are
+    online, even at zero capacity (so a sweep can give them capacity)."""
     labels = [str(p) for p in instance.periods]
     count = len(labels)
     covered_countries = set(instance.covered_countries)
@@ -180,7 +190,8 @@ def resolve(instance: Instance) -> ModelData:
         capacity = resolve_series(facility.capacity, labels)
         reserved = resolve_series(facility.reserved, labels)
         availability = resolve_series(facility.availability, labels)
-        usable = np.maximum(0.0, capacity * ramp - reserved) * availability
+        ramped = capacity * ramp
+        usable = usable_capacity(ramped, reserved, availability)
         usable[ramp == 0] = 0.0
         online_mask = np.arange(count) >= start
         min_take = resolve_series(facility.min_take, labels) * online_mask
@@ -203,11 +214,14 @@ def resolve(instance: Instance) -> ModelData:
                 outputs={p: float(v) for p, v in facility.outputs.items() if v > 0},
                 labels=labels_f,
                 capacity_t=usable,
+                ramped_t=ramped,
+                reserved_t=reserved,
+                availability=availability,
                 cost_usd_per_kg=resolve_series(facility.cost, labels),
                 min_take_t=min_take,
                 lead=lead_split(facility.lead_time_months, instance.period_length_months),
                 online=start,
-                active=(usable > 0) & ~excluded,
+                active=((usable > 0) | ((ramp > 0) & (facility.id in open_facilities))) & ~excluded,
             )
         )
 

@@ -1,23 +1,52 @@
 """One planning problem, built once and solved as often as needed.
 
 file -> Instance -> scenario patch -> ModelData -> Pyomo model -> HiGHS -> Solution
+
+A Plan also has *levers*: the numbers a sweep moves (a policy's share or
+limit, cost, capacity and availability multipliers of facilities, demand
+multipliers). A lever changes bounds, costs or coefficients on the kept
+HiGHS object, so the next solve starts from the last basis instead of
+rebuilding anything. Levers are absolute (relative to the built instance),
+so points can be visited in any order.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from .data import COVERED, ModelData, resolve
-from .instance import Instance, load_instance
+from .data import CLEAN, COVERED, ModelData, resolve, usable_capacity
+from .instance import Instance, InstanceError, Problem, load_instance
 from .model import build_model
+from .model.policies import coefficient
 from .scenarios import apply_scenario
 from .solution import Solution, build_solution
 from .solver import CompiledModel
 
 InstanceLike = str | os.PathLike | Mapping | Instance
+
+FAMILY_OF_KIND = {
+    "max_covered_share": "covered_share",
+    "max_country_share": "country_share",
+    "max_average_risk": "average_risk",
+}
+
+
+@dataclass
+class PointResult:
+    """What a sweep reads back after one solve."""
+
+    status: str
+    objective: float | None
+    covered_t: float = float("nan")
+    delivered_t: float = float("nan")
+    unmet_t: float = float("nan")
+    clean_price_usd_per_kg: dict | None = None
+    share_cap_dual_musd_per_pct: float | None = None
+    average_risk: float = float("nan")
 
 
 class Plan:
@@ -29,21 +58,200 @@ class Plan:
         scenario: str | Sequence[str] | None = None,
         policies: Iterable = (),
         time_limit: float | None = None,
+        open_facilities: Iterable[str] = (),
     ):
         self.base = load_instance(instance)
         self.scenario = scenario if isinstance(scenario, str) or scenario is None else ",".join(scenario)
         self.instance = apply_scenario(self.base, scenario, policies)
-        self.data: ModelData = resolve(self.instance)
+        self.data: ModelData = resolve(self.instance, frozenset(open_facilities))
         self.model = build_model(self.data)
         self.compiled = CompiledModel(self.model, time_limit=time_limit)
-        keys, cols = self.compiled.columns_of(self.model.deliv)
-        self.covered_delivery_columns = np.array(
-            [c for k, c in zip(keys, cols) if k[1] == COVERED and c >= 0], dtype=np.int64
-        )
+        self._index_columns()
 
+    # -- solving ---------------------------------------------------------------
     def solve(self, tie_break: bool = True) -> Solution:
         outcome = self.compiled.solve(self.covered_delivery_columns if tie_break else None)
         return build_solution(self.data, self.compiled, outcome, self.scenario)
+
+    def solve_point(self, tie_break: bool = False, share_policy: int | None = None) -> PointResult:
+        """Solve and read back only what a sweep row needs."""
+        outcome = self.compiled.solve(self.covered_delivery_columns if tie_break else None)
+        if outcome.status != "optimal":
+            return PointResult(outcome.status, None)
+        x, y = outcome.values, outcome.duals
+        deliv = x[self._deliv_cols]
+        result = PointResult(
+            "optimal",
+            outcome.objective,
+            covered_t=float(deliv[self._deliv_covered].sum()),
+            delivered_t=float(deliv.sum()),
+            unmet_t=float(x[self._short_cols].sum()) if len(self._short_cols) else 0.0,
+            clean_price_usd_per_kg={
+                p: float(np.mean(np.max(y[rows], axis=0))) * 1000.0 for p, rows in self._clean_price_rows.items()
+            },
+        )
+        if len(self._use_cols):
+            used = x[self._use_cols]
+            result.average_risk = float(used @ self._use_risk / used.sum()) if used.sum() > 1e-9 else 0.0
+        if share_policy is not None:
+            result.share_cap_dual_musd_per_pct = self.share_cap_dual(share_policy, x, y)
+        return result
+
+    # -- levers ----------------------------------------------------------------
+    def facilities_where(self, where: Mapping | None) -> list[str]:
+        """Ids of the facilities whose fields equal every key of `where`."""
+        where = dict(where or {})
+        matched = []
+        for facility in self.instance.facilities:
+            fields = facility.model_dump()
+            if all(str(fields.get(k)) == str(v) for k, v in where.items()):
+                matched.append(facility.id)
+        if not matched:
+            raise InstanceError([Problem("where", f"matches no facility: {where}")])
+        return matched
+
+    def demand_where(self, where: Mapping | None) -> list[int]:
+        where = dict(where or {})
+        matched = [
+            d.index for d in self.data.demand
+            if all(str(getattr(d, k, None)) == str(v) for k, v in where.items())
+        ]
+        if not matched:
+            raise InstanceError([Problem("where", f"matches no demand entry: {where}")])
+        return matched
+
+    def set_cost_factor(self, facility_ids: Iterable[str], factor: float) -> None:
+        cols = np.concatenate([self._cost_cols[f] for f in facility_ids] or [np.zeros(0, dtype=np.int64)])
+        if len(cols):
+            costs = self.compiled.base_cost[cols] * factor
+            self.compiled.cost[cols] = costs
+            self.compiled.highs.changeColsCost(len(cols), cols.astype(np.int32), costs)
+
+    def set_capacity_factor(self, facility_ids: Iterable[str], capacity: float = 1.0, availability: float = 1.0) -> None:
+        for f_id in facility_ids:
+            f = self.data.facility(f_id)
+            rows, periods = self._capacity_rows[f_id]
+            if not len(rows):
+                continue
+            share = f.availability[periods] * availability
+            if np.any(share > 1 + 1e-12):
+                raise InstanceError([Problem(f"facilities[{f_id}].availability", f"x {availability:g} goes above 1")])
+            cap = usable_capacity(f.ramped_t[periods] * capacity, f.reserved_t[periods], share)
+            self.compiled.highs.changeRowsBounds(
+                len(rows), rows.astype(np.int32), np.full(len(rows), -np.inf), cap
+            )
+
+    def set_demand_factor(self, demand_indexes: Iterable[int], factor: float) -> None:
+        for d_index in demand_indexes:
+            rows, periods = self._demand_rows[d_index]
+            if len(rows):
+                quantity = self.data.demand[d_index].quantity_t[periods] * factor
+                self.compiled.highs.changeRowsBounds(len(rows), rows.astype(np.int32), quantity, quantity)
+
+    def set_policy_value(self, policy_index: int, value: float) -> None:
+        """A new share (or limit) for one share or risk policy, in place."""
+        rows, cols, kind, members = self._policy_entries(policy_index)
+        highs = self.compiled.highs
+        for row, col, member in zip(rows, cols, members):
+            highs.changeCoeff(int(row), int(col), coefficient(kind, member, value))
+
+    def share_cap_dual(self, policy_index: int, x: np.ndarray, y: np.ndarray) -> float:
+        """d cost / d share of a share cap, USD million per percentage point
+        (negative: loosening the cap saves). Each row reads
+        covered - share x total <= 0, so d/d share = sum_r dual_r x total_r."""
+        rows, cols, kind, _ = self._policy_entries(policy_index)
+        if not len(rows):
+            return 0.0
+        total = np.zeros(self.compiled.row_count)
+        np.add.at(total, rows, x[cols])
+        unique = np.unique(rows)
+        return float(np.sum(y[unique] * total[unique])) / 100.0
+
+    # -- indexes ---------------------------------------------------------------
+    def _index_columns(self) -> None:
+        compiled, model = self.compiled, self.model
+        keys, cols = compiled.columns_of(model.deliv)
+        ok = cols >= 0
+        self._deliv_cols = cols[ok]
+        self._deliv_covered = np.array([k[1] == COVERED for k, good in zip(keys, ok) if good], dtype=bool)
+        self.covered_delivery_columns = self._deliv_cols[self._deliv_covered]
+        _, short = compiled.columns_of(model.short)
+        self._short_cols = short[short >= 0]
+
+        cost_cols: dict[str, list] = {f.id: [] for f in self.data.facilities}
+        paid_keys, paid_cols = compiled.columns_of(model.paid)
+        paid_at = set(paid_keys)
+        for (f_id, t), col in zip(paid_keys, paid_cols):
+            if col >= 0:
+                cost_cols[f_id].append(col)
+        act_keys, act_cols = compiled.columns_of(model.act)
+        for (f_id, _, _, t), col in zip(act_keys, act_cols):
+            if col >= 0 and (f_id, t) not in paid_at:
+                cost_cols[f_id].append(col)
+        self._cost_cols = {f: np.array(c, dtype=np.int64) for f, c in cost_cols.items()}
+
+        capacity: dict[str, tuple[list, list]] = {f.id: ([], []) for f in self.data.facilities}
+        for (f_id, t), row in zip(*compiled.rows_of(model.capacity)):
+            if row >= 0:
+                capacity[f_id][0].append(row)
+                capacity[f_id][1].append(t)
+        self._capacity_rows = {f: (np.array(r, dtype=np.int64), np.array(t, dtype=np.int64)) for f, (r, t) in capacity.items()}
+
+        demand: dict[int, tuple[list, list]] = {d.index: ([], []) for d in self.data.demand}
+        for (d_index, t), row in zip(*compiled.rows_of(model.demand)):
+            if row >= 0:
+                demand[d_index][0].append(row)
+                demand[d_index][1].append(t)
+        self._demand_rows = {d: (np.array(r, dtype=np.int64), np.array(t, dtype=np.int64)) for d, (r, t) in demand.items()}
+
+        # The clean balance rows of each demanded product: [makers x periods].
+        from .data import demanded_products
+
+        clean: dict[str, dict[str, list]] = {}
+        for (p, label, maker, t), row in zip(*compiled.rows_of(model.balance)):
+            if label == CLEAN and row >= 0:
+                clean.setdefault(p, {}).setdefault(maker, [0] * self.data.period_count)[t] = row
+        self._clean_price_rows = {
+            p: np.array(list(clean[p].values()), dtype=np.int64)
+            for p in demanded_products(self.instance)
+            if p in clean
+        }
+
+        use_cols, use_risk = [], []
+        for (p, t), by_maker in getattr(self.data, "uses", {}).items():
+            for maker, variables in by_maker.items():
+                for var in variables:
+                    col = compiled.column_of.get(id(var), -1)
+                    if col >= 0:
+                        use_cols.append(col)
+                        use_risk.append(self.data.makers[maker][1])
+        self._use_cols = np.array(use_cols, dtype=np.int64)
+        self._use_risk = np.array(use_risk, dtype=float)
+        self._policy_cache: dict[int, tuple] = {}
+
+    def _policy_entries(self, policy_index: int):
+        if policy_index in self._policy_cache:
+            return self._policy_cache[policy_index]
+        policy = self.instance.policies[policy_index]
+        family = FAMILY_OF_KIND.get(policy.type)
+        if family is None:
+            raise InstanceError([Problem(f"policies[{policy_index}]", f"a {policy.type} policy has no share to set")])
+        terms, members = self.model.policy_members[family]
+        component = getattr(self.model, family)
+        rows, cols, kinds = [], [], []
+        for key, items in terms.items():
+            if key[0] != policy_index or key not in component:
+                continue
+            row = self.compiled.row_of.get(id(component[key]), -1)
+            for (_, var), member in zip(items, members[key]):
+                col = self.compiled.column_of.get(id(var), -1)
+                if row >= 0 and col >= 0:
+                    rows.append(row)
+                    cols.append(col)
+                    kinds.append(member)
+        entry = (np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64), family, kinds)
+        self._policy_cache[policy_index] = entry
+        return entry
 
 
 def solve(

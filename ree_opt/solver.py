@@ -95,7 +95,9 @@ class CompiledModel:
                 upper[index] = rhs[index]
             else:
                 lower[index] = rhs[index]
-        self.cost = np.asarray(info.c.toarray()).ravel() if ncol else np.zeros(0)
+        # `base_cost` as built; `cost` as set now (a sweep may scale it).
+        self.base_cost = np.asarray(info.c.toarray()).ravel() if ncol else np.zeros(0)
+        self.cost = self.base_cost.copy()
         self.offset = float(info.c_offset[0]) if len(info.c_offset) else 0.0
         col_lower = np.array([v.lb if v.lb is not None else -highspy.kHighsInf for v in info.columns], dtype=float)
         col_upper = np.array([v.ub if v.ub is not None else highspy.kHighsInf for v in info.columns], dtype=float)
