@@ -242,10 +242,10 @@ def _plans(instance, lever: Lever, reference: float, scenario, policies, premium
     base = load_instance(instance)
     patched = apply_scenario(base, scenario, policies)
     opened = lever.open_facilities(patched)
-    extra = list(policies) + lever.extra_policies(reference)
-    plans = [Plan(base, scenario, extra, open_facilities=opened)]
+    swept = lever.extra_policies(reference)  # last, where Lever.policy_index finds it
+    plans = [Plan(base, scenario, list(policies) + swept, open_facilities=opened)]
     if premium:
-        plans.append(Plan(base, scenario, extra + [NON_CHINA], open_facilities=opened))
+        plans.append(Plan(base, scenario, list(policies) + [NON_CHINA] + swept, open_facilities=opened))
     for plan in plans:
         lever.apply(plan, reference)
         plan.compiled.solve()
