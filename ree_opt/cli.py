@@ -261,6 +261,9 @@ def main(argv: list[str] | None = None) -> int:
     except CommandError as error:
         print(f"ree-opt: {error}", file=sys.stderr)
         return error.code
+    except BrokenPipeError:  # `ree-opt ... | head`: the reader has gone
+        sys.stderr.close()
+        return EXIT_OK
     except KeyboardInterrupt:
         print("ree-opt: interrupted", file=sys.stderr)
         return EXIT_FAILED
