@@ -191,14 +191,14 @@ class Plan:
         self._cost_cols = {f: np.array(c, dtype=np.int64) for f, c in cost_cols.items()}
 
         capacity: dict[str, tuple[list, list]] = {f.id: ([], []) for f in self.data.facilities}
-        for (f_id, t), row in zip(*compiled.rows_of(model.capacity)):
+        for (f_id, t), row in zip(*compiled.rows_of("capacity")):
             if row >= 0:
                 capacity[f_id][0].append(row)
                 capacity[f_id][1].append(t)
         self._capacity_rows = {f: (np.array(r, dtype=np.int64), np.array(t, dtype=np.int64)) for f, (r, t) in capacity.items()}
 
         demand: dict[int, tuple[list, list]] = {d.index: ([], []) for d in self.data.demand}
-        for (d_index, t), row in zip(*compiled.rows_of(model.demand)):
+        for (d_index, t), row in zip(*compiled.rows_of("demand")):
             if row >= 0:
                 demand[d_index][0].append(row)
                 demand[d_index][1].append(t)
@@ -208,7 +208,7 @@ class Plan:
         from .data import demanded_products
 
         clean: dict[str, dict[str, list]] = {}
-        for (p, label, maker, t), row in zip(*compiled.rows_of(model.balance)):
+        for (p, label, maker, t), row in zip(*compiled.rows_of("balance")):
             if label == CLEAN and row >= 0:
                 clean.setdefault(p, {}).setdefault(maker, [0] * self.data.period_count)[t] = row
         self._clean_price_rows = {
@@ -237,12 +237,13 @@ class Plan:
         if family is None:
             raise InstanceError([Problem(f"policies[{policy_index}]", f"a {policy.type} policy has no share to set")])
         terms, members = self.model.policy_members[family]
-        component = getattr(self.model, family)
+        keys, family_rows = self.compiled.rows_of(family)
+        row_of = dict(zip(keys, family_rows))
         rows, cols, kinds = [], [], []
         for key, items in terms.items():
-            if key[0] != policy_index or key not in component:
+            if key[0] != policy_index or key not in row_of:
                 continue
-            row = self.compiled.row_of.get(id(component[key]), -1)
+            row = row_of[key]
             for (_, var), member in zip(items, members[key]):
                 col = self.compiled.column_of.get(id(var), -1)
                 if row >= 0 and col >= 0:

@@ -93,12 +93,7 @@ class Reader:
 
     def __init__(self, compiled: CompiledModel, component, values: np.ndarray):
         self.keys, cols = compiled.columns_of(component)
-        self.values = np.where(cols >= 0, values[np.maximum(cols, 0)] if len(values) else 0.0, 0.0)
-        if len(cols):
-            missing = cols < 0
-            if missing.any():  # a column outside the matrix sits at its lower bound
-                lows = np.array([component[k].lb or 0.0 for k in self.keys])
-                self.values[missing] = lows[missing]
+        self.values = values[cols]
 
     def items(self):
         return zip(self.keys, self.values)
@@ -236,7 +231,7 @@ def maker_name(data: ModelData, maker: str) -> tuple[str | None, float | None]:
 def marginal_prices(data: ModelData, compiled: CompiledModel, duals: np.ndarray) -> pd.DataFrame:
     """Duals of the balances: what one more tonne of p (label, maker) in t is
     worth to the plan, USD/kg."""
-    keys, rows = compiled.rows_of(compiled.model.balance)
+    keys, rows = compiled.rows_of("balance")
     out = []
     for (p, label, maker, t), row in zip(keys, rows):
         if row < 0:
@@ -269,13 +264,13 @@ def binding(data: ModelData, compiled: CompiledModel, duals: np.ndarray, values:
     facilities = {f.id: f for f in data.facilities}
     rows = []
 
-    def read(component):
-        keys, index = compiled.rows_of(component)
+    def read(family):
+        keys, index = compiled.rows_of(family)
         for key, row in zip(keys, index):
             if row >= 0 and abs(duals[row]) > DUAL_TOLERANCE:
                 yield key, duals[row]
 
-    for (f_id, t), dual in read(model.capacity):
+    for (f_id, t), dual in read("capacity"):
         value = -dual * 1000.0
         f = facilities[f_id]
         rows.append((
@@ -291,27 +286,27 @@ def binding(data: ModelData, compiled: CompiledModel, duals: np.ndarray, values:
             f"the take-or-pay floor of {f.name} in {_period(data, t)} pays for {unused_t:,.0f} t "
             f"the plan does not take (USD {value * unused_t / 1000:,.2f} million)",
         ))
-    for (p, t), dual in read(model.sales_limit):
+    for (p, t), dual in read("sales_limit"):
         value = -dual * 1000.0
         rows.append((
             "sales_limit", f"{p} {_period(data, t)}", value, "USD/kg sold",
             f"the sales limit of {p} in {_period(data, t)}: one more tonne sold would earn USD {value:,.0f}/kg",
         ))
-    for (i, p, t), dual in read(model.covered_share):
+    for (i, p, t), dual in read("covered_share"):
         value = -dual * 1000.0
         rows.append((
             "covered_share", f"policies[{i}] {p} {_period(data, t)}", value, "USD/kg of covered delivery",
             f"the covered-share cap on {p} in {_period(data, t)} binds: one more tonne of covered "
             f"material allowed would save USD {value:,.0f}/kg",
         ))
-    for (i, p, c, t), dual in read(model.country_share):
+    for (i, p, c, t), dual in read("country_share"):
         value = -dual * 1000.0
         rows.append((
             "country_share", f"policies[{i}] {p} {c} {_period(data, t)}", value, "USD/kg of use",
             f"the single-country cap on {p} from {c} in {_period(data, t)} binds: one more tonne of "
             f"use allowed from {c} would save USD {value:,.0f}/kg",
         ))
-    for (i, p, t), dual in read(model.average_risk):
+    for (i, p, t), dual in read("average_risk"):
         value = -dual * 1000.0
         rows.append((
             "average_risk", f"policies[{i}] {p} {_period(data, t)}", value, "USD/kg of risk-weighted excess use",

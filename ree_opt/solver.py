@@ -1,11 +1,11 @@
 """Pyomo -> HiGHS, in one place.
 
-The Pyomo model is compiled once to matrix form
-(`LinearStandardFormCompiler`, mixed form: each row keeps its own sense) and
-passed whole to a `highspy.Highs` object that is kept: later solves change
-bounds, costs and coefficients on it in place, so HiGHS starts from the
-previous basis (see analysis.py). Columns and rows keep the Pyomo component
-and key they came from, so values and duals go back on business rows.
+The model's Pyomo variables and its row families (model/common.py) are
+compiled once to a column-wise matrix and passed whole to a
+`highspy.Highs` object that is kept: later solves change bounds, costs and
+coefficients on it in place, so HiGHS starts from the previous basis (see
+plan.py). Columns and rows keep the component and key they came from, so
+values and duals go back on business rows.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 import pyomo.environ as pyo
-from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+from scipy import sparse
 
 STATUS = {
     "kOptimal": "optimal",
@@ -74,67 +74,92 @@ def new_highs() -> highspy.Highs:
 
 
 class CompiledModel:
-    """A Pyomo model in a kept HiGHS object, with maps back to the model."""
+    """A model in a kept HiGHS object, with maps back to the model.
+
+    Columns are the Pyomo variables in declaration order (each component a
+    contiguous block); rows are the model's row families in order.
+    """
 
     def __init__(self, model: pyo.ConcreteModel, time_limit: float | None = None, threads: int | None = None):
-        info = LinearStandardFormCompiler().write(model, mixed_form=True)
         self.model = model
-        self.columns = info.columns
-        self.column_of = {id(var): index for index, var in enumerate(info.columns)}
-        self.row_of = {}
-        ncol = len(info.columns)
-        nrow = len(info.rows)
-        lower = np.full(nrow, -highspy.kHighsInf)
-        upper = np.full(nrow, highspy.kHighsInf)
-        rhs = np.asarray(info.rhs, dtype=float)
-        for index, (con, sense) in enumerate(info.rows):
-            self.row_of[id(con)] = index
-            if sense == 0:
-                lower[index] = upper[index] = rhs[index]
-            elif sense > 0:
-                upper[index] = rhs[index]
-            else:
-                lower[index] = rhs[index]
+        self.column_of: dict[int, int] = {}
+        self.var_blocks: dict[str, tuple[list, int]] = {}
+        lows = []
+        for component in model.component_objects(pyo.Var, descend_into=False):
+            keys = list(component.keys())
+            start = len(self.column_of)
+            self.var_blocks[component.name] = (keys, start)
+            for offset, key in enumerate(keys):
+                var = component[key]
+                self.column_of[id(var)] = start + offset
+                lows.append(var.lb or 0.0)
+        ncol = len(self.column_of)
+
+        self.row_blocks: dict[str, tuple[list, int]] = {}
+        starts, index, values, lower, upper = [0], [], [], [], []
+        column_of = self.column_of
+        for family in model.row_families.values():
+            self.row_blocks[family.name] = (family.keys, len(starts) - 1)
+            for terms in family.terms:
+                index.extend([column_of[id(v)] for _, v in terms])
+                values.extend([c for c, _ in terms])
+                starts.append(len(index))
+            lower.append(family.lower)
+            upper.append(family.upper)
+        nrow = len(starts) - 1
+        row_lower = np.concatenate(lower) if lower else np.zeros(0)
+        row_upper = np.concatenate(upper) if upper else np.zeros(0)
+        by_rows = sparse.csr_matrix(
+            (np.asarray(values, dtype=float), np.asarray(index, dtype=np.int64), np.asarray(starts, dtype=np.int64)),
+            shape=(nrow, ncol),
+        )
+        by_rows.sum_duplicates()  # a trader's input and output of one product share a row
+        matrix = by_rows.tocsc()
+
         # `base_cost` as built; `cost` as set now (a sweep may scale it).
-        self.base_cost = np.asarray(info.c.toarray()).ravel() if ncol else np.zeros(0)
+        self.base_cost = np.zeros(ncol)
+        terms = model.objective_terms
+        if terms:
+            np.add.at(
+                self.base_cost,
+                np.fromiter((column_of[id(v)] for _, v in terms), dtype=np.int64, count=len(terms)),
+                np.fromiter((c for c, _ in terms), dtype=float, count=len(terms)),
+            )
         self.cost = self.base_cost.copy()
-        self.offset = float(info.c_offset[0]) if len(info.c_offset) else 0.0
-        col_lower = np.array([v.lb if v.lb is not None else -highspy.kHighsInf for v in info.columns], dtype=float)
-        col_upper = np.array([v.ub if v.ub is not None else highspy.kHighsInf for v in info.columns], dtype=float)
+        self.offset = 0.0
 
         lp = highspy.HighsLp()
         lp.num_col_ = ncol
         lp.num_row_ = nrow
         lp.col_cost_ = self.cost
-        lp.col_lower_ = col_lower
-        lp.col_upper_ = col_upper
-        lp.row_lower_ = lower
-        lp.row_upper_ = upper
-        matrix = info.A.tocsc()
+        lp.col_lower_ = np.asarray(lows, dtype=float)
+        lp.col_upper_ = np.full(ncol, highspy.kHighsInf)
+        lp.row_lower_ = np.where(np.isinf(row_lower), -highspy.kHighsInf, row_lower)
+        lp.row_upper_ = np.where(np.isinf(row_upper), highspy.kHighsInf, row_upper)
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
         lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
-        lp.a_matrix_.value_ = matrix.data.astype(float)
-        lp.offset_ = self.offset
+        lp.a_matrix_.value_ = matrix.data
         self.highs = new_highs()
         if threads:
             self.highs.setOptionValue("threads", threads)
         if time_limit:
             self.highs.setOptionValue("time_limit", float(time_limit))
-        self.highs.passModel(lp)
+        status = self.highs.passModel(lp)
+        if status == highspy.HighsStatus.kError:
+            raise RuntimeError("HiGHS refused the model (a bug in ree_opt: please report it)")
         self.row_count = nrow
 
     # -- maps back to the model -------------------------------------------------
     def columns_of(self, component) -> tuple[list, np.ndarray]:
-        """Keys of a Var component and their columns (-1: not in the matrix)."""
-        keys = list(component.keys())
-        cols = np.array([self.column_of.get(id(component[k]), -1) for k in keys], dtype=np.int64)
-        return keys, cols
+        """Keys of a Var component and their columns."""
+        keys, start = self.var_blocks[component.name]
+        return keys, np.arange(start, start + len(keys), dtype=np.int64)
 
-    def rows_of(self, component) -> tuple[list, np.ndarray]:
-        keys = list(component.keys())
-        rows = np.array([self.row_of.get(id(component[k]), -1) for k in keys], dtype=np.int64)
-        return keys, rows
+    def rows_of(self, family: str) -> tuple[list, np.ndarray]:
+        """Keys of a row family and their rows."""
+        keys, start = self.row_blocks[family]
+        return keys, np.arange(start, start + len(keys), dtype=np.int64)
 
     # -- solving ---------------------------------------------------------------
     def _run(self) -> str:
