@@ -28,6 +28,15 @@ def series(value, labels):
     return out
 
 
+def online_index(online, periods) -> int:
+    if online is None:
+        return 0
+    labels = [str(p) for p in periods]
+    if str(online) in labels:
+        return labels.index(str(online))
+    return (online - periods[0]) // (periods[1] - periods[0] if len(periods) > 1 else 1)
+
+
 class DirectLP:
     def __init__(self, data: dict, share: float | None = None):
         labels = [str(p) for p in data["periods"]]
@@ -75,7 +84,7 @@ class DirectLP:
             reserved = series(f.get("reserved", 0.0), labels)
             min_take = series(f.get("min_take", 0.0), labels)
             price = series(f["cost"], labels)
-            start = labels.index(str(f["online"])) if "online" in f else 0
+            start = online_index(f.get("online"), data["periods"])
             ramp = f.get("ramp_up", [])
             ratio = f.get("lead_time_months", 0.0) / P
             q = math.floor(ratio + 1e-12)

@@ -182,6 +182,20 @@ def cmd_sweep(args) -> int:
     return EXIT_OK
 
 
+def markdown_table(table: pd.DataFrame) -> str:
+    """A GitHub-flavoured Markdown table (no extra dependency)."""
+
+    def cell(value) -> str:
+        if isinstance(value, float):
+            return f"{value:,.1f}"
+        return str(value).replace("|", "\\|")
+
+    head = "| " + " | ".join(map(str, table.columns)) + " |"
+    rule = "|" + "|".join("---:" if table[c].dtype.kind in "if" else "---" for c in table.columns) + "|"
+    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in table.itertuples(index=False)]
+    return "\n".join([head, rule] + body)
+
+
 def cmd_compare(args) -> int:
     from .analysis import scenario_table
 
@@ -194,10 +208,43 @@ def cmd_compare(args) -> int:
     if args.json:
         _emit_json({"scenarios": _records(table)})
     elif args.markdown:
-        print(table.to_markdown(index=False, floatfmt=",.1f") if hasattr(table, "to_markdown") else table.to_string())
+        print(markdown_table(table))
     else:
-        with pd.option_context("display.width", 250, "display.max_columns", 50, "display.max_colwidth", 40):
-            print(table.to_string(index=False, float_format=lambda v: f"{v:,.1f}"))
+        with pd.option_context("display.width", 250, "display.max_columns", 50):
+            print(table.drop(columns="description").to_string(index=False, float_format=lambda v: f"{v:,.1f}"))
+    return EXIT_OK
+
+
+def _report_format(args) -> str:
+    if args.format:
+        return args.format
+    suffix = args.output.suffix.lower() if args.output else ""
+    return "md" if suffix in (".md", ".markdown") else "html"
+
+
+def cmd_report(args) -> int:
+    from .report import ReportError, build_report, collect, step_count
+
+    report_format = _report_format(args)
+    output = args.output
+    if output is None:
+        stem = args.instance.stem + "-report"
+        output = Path(stem if report_format == "csv" else f"{stem}.{report_format}")
+    with Progress(step_count(args.instance), "solving for the report", args.quiet) as progress:
+        try:
+            data = collect(args.instance, scenario=args.scenario, progress=progress)
+        except ReportError as error:
+            raise CommandError(str(error)) from None
+    written = build_report(args.instance, output, format=report_format, data=data)
+    summary = data.summary
+    if args.json:
+        _emit_json({"report": str(written), "format": report_format, "summary": _records(summary)})
+    else:
+        size = sum(p.stat().st_size for p in written.iterdir()) if written.is_dir() else written.stat().st_size
+        print(
+            f"wrote {written} ({size / 1024:,.0f} KB): non-China premium USD {summary['premium_musd']:,.1f} million "
+            f"(+{summary['premium_pct']:,.1f}%) over {data.horizon}"
+        )
     return EXIT_OK
 
 
@@ -245,6 +292,15 @@ def parser() -> argparse.ArgumentParser:
     compare.add_argument("--markdown", action="store_true", help="print a Markdown table")
     compare.add_argument("--out", type=Path, help="directory to write scenarios.csv to")
     compare.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+    report = command("report", cmd_report, "the sensitivity report: one self-contained HTML file with charts "
+                     "(or Markdown with PNG charts, or CSV tables)")
+    report.add_argument("--output", "-o", "--out", type=Path,
+                        help="file to write (html, md) or directory (csv); default INSTANCE-report.html")
+    report.add_argument("--format", "-f", choices=("html", "md", "csv"),
+                        help="html (default; md when --output ends in .md), md, or csv")
+    report.add_argument("--scenario", "-s", help="scenario name(s), comma separated, for sections 1-6")
+    report.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     return main
 
 

@@ -89,10 +89,9 @@ class CompiledModel:
             keys = list(component.keys())
             start = len(self.column_of)
             self.var_blocks[component.name] = (keys, start)
-            for offset, key in enumerate(keys):
-                var = component[key]
-                self.column_of[id(var)] = start + offset
-                lows.append(var.lb or 0.0)
+            self.column_of.update({id(var): start + offset for offset, var in enumerate(component.values())})
+            floors = model.floors.get(component.name)
+            lows.append(floors if floors is not None else np.zeros(len(keys)))
         ncol = len(self.column_of)
 
         self.row_blocks: dict[str, tuple[list, int]] = {}
@@ -132,7 +131,7 @@ class CompiledModel:
         lp.num_col_ = ncol
         lp.num_row_ = nrow
         lp.col_cost_ = self.cost
-        lp.col_lower_ = np.asarray(lows, dtype=float)
+        lp.col_lower_ = np.concatenate(lows) if lows else np.zeros(0)
         lp.col_upper_ = np.full(ncol, highspy.kHighsInf)
         lp.row_lower_ = np.where(np.isinf(row_lower), -highspy.kHighsInf, row_lower)
         lp.row_upper_ = np.where(np.isinf(row_upper), highspy.kHighsInf, row_upper)

@@ -59,8 +59,9 @@ def covered_share(model, data: ModelData, policy, rows: Terms, members: dict) ->
     entries = [
         d for d in data.demand if d.product in products and (segments is None or d.segment in segments)
     ]
+    deliv = model.variables["deliv"]
     by_entry = defaultdict(list)
-    for key in model.deliv:
+    for key in deliv:
         by_entry[key[0]].append(key)
     for t in policy.periods:
         for p in products:
@@ -69,22 +70,22 @@ def covered_share(model, data: ModelData, policy, rows: Terms, members: dict) ->
             if not any(k[1] == COVERED for k in group):
                 continue
             for k in group:
-                _add(rows, members, key, "covered_share", spec.share, model.deliv[k], k[1] == COVERED)
+                _add(rows, members, key, "covered_share", spec.share, deliv[k], k[1] == COVERED)
 
 
 def uses(model, data: ModelData) -> dict:
     """(p, t) -> maker -> [variables]: what the buyer uses of tracked products."""
     found: dict = defaultdict(lambda: defaultdict(list))
-    for key in model.deliv:
+    for key, var in model.variables["deliv"].items():
         d_index, _, maker, t = key
         p = data.demand[d_index].product
         if data.products[p].tracked:
-            found[(p, t)][maker].append(model.deliv[key])
+            found[(p, t)][maker].append(var)
     stages = {f.id: f.stage for f in data.facilities}
-    for key in model.cons:
+    for key, var in model.variables["cons"].items():
         f_id, p, _, maker, t = key
         if stages[f_id] != "trade":
-            found[(p, t)][maker].append(model.cons[key])
+            found[(p, t)][maker].append(var)
     return found
 
 

@@ -1,0 +1,126 @@
+"""The shipped instances: provenance of every number, the objective of every
+instance and scenario (a change that moves an answer is seen), and the
+provenance labels on a real case.
+
+Regenerate tests/objectives.csv after an intended change with
+    REE_OPT_UPDATE_OBJECTIVES=1 pytest tests/test_instances.py
+"""
+
+import csv
+import os
+from pathlib import Path
+
+import pytest
+
+import ree_opt
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCES = sorted((ROOT / "instances").glob("*.yaml")) + [ROOT / "tests" / "instances" / "spec_example.yaml"]
+OBJECTIVES = Path(__file__).resolve().parent / "objectives.csv"
+BASELINE = ROOT / "instances" / "baseline.yaml"
+
+
+def cases():
+    for path in INSTANCES:
+        instance = ree_opt.load_instance(path)
+        for scenario in [""] + list(instance.scenarios):
+            yield path, scenario
+
+
+def current_objectives() -> dict:
+    out = {}
+    for path, scenario in cases():
+        comparison = ree_opt.non_china_premium(path, scenario=scenario or None, tie_break=False)
+        key = (path.relative_to(ROOT).as_posix(), scenario)
+        out[key] = (comparison.baseline.objective, comparison.non_china.objective)
+    return out
+
+
+def stored_objectives() -> dict:
+    with OBJECTIVES.open() as stream:
+        return {
+            (row["instance"], row["scenario"]): (float(row["objective_musd"]), float(row["non_china_musd"]))
+            for row in csv.DictReader(stream)
+        }
+
+
+def test_every_instance_and_scenario_keeps_its_objective():
+    current = current_objectives()
+    if os.environ.get("REE_OPT_UPDATE_OBJECTIVES"):
+        with OBJECTIVES.open("w", newline="") as stream:
+            writer = csv.writer(stream)
+            writer.writerow(["instance", "scenario", "objective_musd", "non_china_musd"])
+            for (instance, scenario), (base, clean) in current.items():
+                writer.writerow([instance, scenario, f"{base:.6f}", f"{clean:.6f}"])
+    stored = stored_objectives()
+    assert set(current) == set(stored), "instances or scenarios were added or removed: regenerate objectives.csv"
+    for key, (base, clean) in current.items():
+        assert base == pytest.approx(stored[key][0], rel=1e-7), key
+        assert clean == pytest.approx(stored[key][1], rel=1e-7), key
+
+
+def test_spec_example_objectives_are_stored_as_the_spec_says():
+    stored = stored_objectives()
+    assert stored[("tests/instances/spec_example.yaml", "")][0] == pytest.approx(427.14375)
+    assert stored[("tests/instances/spec_example.yaml", "")][1] == pytest.approx(893.1725)
+
+
+@pytest.mark.parametrize("path", [p for p in INSTANCES if p.parent == ROOT / "instances"], ids=lambda p: p.name)
+def test_every_number_has_a_source_or_an_assumption(path):
+    instance = ree_opt.load_instance(path)
+    source_ids = {item["id"] for item in instance.sources if isinstance(item, dict) and "id" in item}
+    missing = []
+    entities = [(f"facilities[{i}] {f.id}", f) for i, f in enumerate(instance.facilities)]
+    entities += [(f"demand[{i}] {d.segment}", d) for i, d in enumerate(instance.demand)]
+    entities += [(f"products.{n}", p) for n, p in instance.products.items() if p.sale_price]
+    for name, entity in entities:
+        if not (entity.source or entity.assumption):
+            missing.append(name)
+        for cited in (entity.source or "").split(";"):
+            cited = cited.strip()
+            if cited and source_ids and cited not in source_ids:
+                missing.append(f"{name} cites unknown source {cited!r}")
+    assert not missing, missing
+
+
+def test_baseline_covers_the_dfars_segment_and_scenarios():
+    instance = ree_opt.load_instance(BASELINE)
+    defense = [d for d in instance.demand if d.segment == "defense"]
+    assert defense and all(str(d.clean_only_from) == "2027" for d in defense)
+    assert {
+        "non_china", "licences_25pct", "licences_0", "dy_tb_price_x3", "pakistan_online_2029",
+        "projects_slip_2y", "eu_65pct_rule", "demand_high", "cn_embargo_2y",
+    } <= set(instance.scenarios)
+    assert all(s.description for s in instance.scenarios.values())
+
+
+def trader_case() -> dict:
+    """The baseline, with Chinese Dy oxide reaching the buyer only through the
+    Indian trader: China's direct Dy exports to the buyer are refused, but
+    its domestic Dy oxide is sold to the trader (as Japan's "Indian" rare
+    earths were Chinese)."""
+    data = ree_opt.load_instance(BASELINE).model_dump(by_alias=True, exclude_none=True)
+    data["products"]["dy_oxide_cn_domestic"] = {"shortfall_penalty": 0, "assumption": "illustrative"}
+    for facility in data["facilities"]:
+        if facility["id"] == "cn_dy_oxide_export":
+            facility["availability"] = 0.0
+        if facility["id"] == "in_dy_trader":
+            facility["inputs"] = {"dy_oxide_cn_domestic": 1.0}
+            facility["cost"] = 5.0
+    data["facilities"].append(
+        {"id": "cn_dy_domestic", "country": "CN", "stage": "separation", "outputs": {"dy_oxide_cn_domestic": 1.0},
+         "capacity": 300, "cost": 239.0, "assumption": "illustrative: Chinese domestic Dy oxide at the 2025 price"}
+    )
+    data["scenarios"] = {}
+    return data
+
+
+def test_a_third_country_trader_passes_chinese_material_on_covered():
+    solution = ree_opt.solve(trader_case())
+    traded = solution.activity[solution.activity["facility"] == "in_dy_trader"]
+    assert traded["quantity_t"].sum() > 0
+    assert set(traded["label"]) == {"covered"}  # Indian resale of Chinese oxide stays covered
+    defense = solution.deliveries[(solution.deliveries["segment"] == "defense")]
+    after_2027 = defense[defense["period"] >= 2027]
+    assert after_2027["quantity_t"].sum() > 0
+    assert after_2027[after_2027["label"] == "covered"].empty  # DFARS: none of it reaches defence
