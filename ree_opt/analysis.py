@@ -66,6 +66,11 @@ class Comparison:
         return supply_cost(self.non_china) - supply_cost(self.baseline)
 
     @property
+    def supply_usd_per_kg(self) -> tuple[float, float]:
+        """Average supply cost per kg delivered: baseline, non-China."""
+        return supply_usd_per_kg(self.baseline), supply_usd_per_kg(self.non_china)
+
+    @property
     def shortfall_premium_musd(self) -> float:
         return float(self.non_china.cost_breakdown["shortfall"] - self.baseline.cost_breakdown["shortfall"])
 
@@ -104,9 +109,11 @@ class Comparison:
         )
 
 
-def _delivered_t(solution: Solution, product: str) -> float:
-    d = solution.deliveries
-    return float(d.loc[d["product"] == product, "quantity_t"].sum())
+def supply_usd_per_kg(solution: Solution) -> float:
+    """Average supply cost per kg delivered (all products): what the plan pays
+    for what it actually gets, independent of the shortfall penalties."""
+    delivered = float(solution.deliveries["quantity_t"].sum())
+    return 1000.0 * supply_cost(solution) / delivered if delivered > 0 else float("nan")
 
 
 def non_china_premium(
@@ -118,7 +125,8 @@ def non_china_premium(
 ) -> Comparison:
     """The optimum with `max_covered_share: 0` on every product minus the optimum
     without it; `by_product` also prices each product's supply premium per kg
-    delivered (one more solve per demanded product, the cap on it alone)."""
+    delivered (one more solve per demanded product, the clean cap on it
+    alone): the rise in average supply cost per kg delivered."""
     policies = list(policies)
     base_plan = Plan(instance, scenario, policies)
     baseline = base_plan.solve(tie_break)
@@ -126,13 +134,15 @@ def non_china_premium(
     products = demanded_products(base_plan.instance)
     comparison = Comparison(baseline, non_china, products, list(base_plan.instance.periods))
     if by_product and comparison.ok:
+        base_kg, clean_kg = comparison.supply_usd_per_kg
         for product in products:
+            if len(products) == 1:  # its cap alone is the whole-chain cap
+                comparison.supply_premium_usd_per_kg[product] = clean_kg - base_kg
+                continue
             only = MaxCoveredShare(type="max_covered_share", share=0.0, products=[product])
             alone = Plan(base_plan.base, scenario, policies + [only]).solve(tie_break=False)
-            delivered = _delivered_t(alone, product)
-            if alone.optimal and delivered > 0:
-                extra = supply_cost(alone) - supply_cost(baseline)
-                comparison.supply_premium_usd_per_kg[product] = 1000.0 * extra / delivered
+            if alone.optimal:
+                comparison.supply_premium_usd_per_kg[product] = supply_usd_per_kg(alone) - base_kg
     return comparison
 
 

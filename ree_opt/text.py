@@ -68,9 +68,14 @@ def comparison_text(comparison: Comparison, title: str = "", top: int = 3) -> st
         f"  {'  of which unmet-demand penalty':<{width}} USD {musd(c.shortfall_premium_musd):>12} million"
         "  (penalties are assumptions)",
     ]
-    if c.supply_premium_usd_per_kg:
-        parts = [f"{p} USD {v:,.0f}/kg" for p, v in c.supply_premium_usd_per_kg.items()]
-        lines.append("  supply premium per kg delivered (each product's cap alone): " + ", ".join(parts))
+    base_kg, clean_kg = c.supply_usd_per_kg
+    lines.append(
+        f"  supply cost per kg delivered: baseline USD {base_kg:,.1f}/kg, non-China USD {clean_kg:,.1f}/kg "
+        f"({clean_kg - base_kg:+,.1f}/kg; no penalty in it)"
+    )
+    if len(c.supply_premium_usd_per_kg) > 1:
+        parts = [f"{p} USD {v:+,.1f}/kg" for p, v in c.supply_premium_usd_per_kg.items()]
+        lines.append("  per product (its clean cap alone): " + ", ".join(parts))
     unmet = c.unmet
     unmet = unmet[unmet["non_china_t"] > 0.5]
     lines += ["", "Unmet demand without China, t:"]

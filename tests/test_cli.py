@@ -1,0 +1,93 @@
+"""The `ree-opt` command line: what the analyst sees, and what it writes."""
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from ree_opt.cli import main
+
+
+def run(capsys, *args):
+    code = main([str(a) for a in args])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_premium_text_shows_the_answer(capsys, spec_example):
+    code, out, err = run(capsys, "premium", spec_example)
+    assert code == 0, err
+    assert "USD       427.14 million" in out
+    assert "USD       893.17 million" in out
+    assert "466.03 million (109.1%)" in out
+    assert "of which unmet-demand penalty    USD       360.00 million" in out
+    assert "ndpr_oxide   900" in out
+    assert "ndpr_oxide 2027" in out
+    assert "covered-share cap on ndpr_oxide in 2026 binds" in out
+    assert len(out.splitlines()) < 40  # under a screen
+
+
+def test_premium_json_and_csv(capsys, spec_example, tmp_path):
+    code, out, _ = run(capsys, "premium", spec_example, "--json", "--out", tmp_path / "out")
+    assert code == 0
+    payload = json.loads(out)
+    assert payload["summary"]["premium_musd"] == pytest.approx(466.02875)
+    assert payload["first_full_period"] == {"ndpr_oxide": 2027}
+    table = pd.read_csv(tmp_path / "out" / "unmet.csv")
+    assert table.loc[table["period"] == 2026, "non_china_t"].iloc[0] == pytest.approx(900)
+
+
+def test_solve_with_scenario_writes_whole_tables(capsys, spec_example, tmp_path):
+    code, out, _ = run(capsys, "solve", spec_example, "--scenario", "licences_25pct", "--out", tmp_path)
+    assert code == 0
+    assert "optimal, cost USD 545.58 million" in out
+    activity = pd.read_csv(tmp_path / "activity.csv")
+    assert list(activity.columns) == ["facility", "country", "stage", "label", "period", "quantity_t", "cost_musd"]
+    assert activity["cost_musd"].sum() == pytest.approx(pd.read_csv(tmp_path / "cost_breakdown.csv").iloc[0, 1])
+    assert not list(tmp_path.glob(".*"))  # no temporary files left behind
+
+
+def test_outputs_never_replace_an_input(capsys, tmp_path, spec_example):
+    instance = tmp_path / "activity.csv"
+    instance.write_text(spec_example.read_text())
+    before = instance.read_text()
+    code, _, err = run(capsys, "solve", instance, "--out", tmp_path)
+    assert code == 2
+    assert "it is an input file" in err
+    assert instance.read_text() == before
+
+
+def test_sweep_command(capsys, spec_example):
+    code, out, _ = run(capsys, "sweep", spec_example, "-p", "max_covered_share", "-v", "1,0.5,0", "--json")
+    assert code == 0
+    rows = json.loads(out)["sweep"]
+    assert [r["objective_musd"] for r in rows] == pytest.approx([427.14375, 431.74375, 893.1725])
+
+
+def test_sweep_bad_arguments_exit_2(capsys, spec_example):
+    assert run(capsys, "sweep", spec_example, "-p", "colour", "-v", "1")[0] == 2
+    assert run(capsys, "sweep", spec_example, "-p", "cost", "-v", "1,x")[0] == 2
+    assert run(capsys, "sweep", spec_example, "-p", "cost", "-v", "1", "--where", "country")[0] == 2
+
+
+def test_compare_command(capsys, spec_example):
+    code, out, _ = run(capsys, "compare", spec_example, "--markdown")
+    assert code == 0
+    assert "| lynas_slips_1y |" in out
+    assert "| 451.1 |" in out
+
+
+def test_unknown_scenario_exits_2(capsys, spec_example):
+    code, _, err = run(capsys, "solve", spec_example, "-s", "nope")
+    assert code == 2
+    assert "unknown scenario 'nope'" in err
+
+
+def test_module_entry_point(spec_example):
+    done = subprocess.run(
+        [sys.executable, "-m", "ree_opt", "validate", str(spec_example)], capture_output=True, text=True
+    )
+    assert done.returncode == 0
+    assert "valid (3 periods" in done.stdout
