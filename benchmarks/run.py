@@ -71,7 +71,7 @@ def sweep_case(name: str, rebuild_points: int = 5) -> dict:
     direct = time.perf_counter() - start
 
     start = time.perf_counter()
-    table = sweep(data, "max_covered_share", shares)
+    table = sweep(data, "max_covered_share", shares, executor=None)  # serial, as the reference
     ours = time.perf_counter() - start
     gap = np.max(np.abs(table["objective_musd"].to_numpy() - direct_objectives) / np.maximum(1, np.abs(direct_objectives)))
 

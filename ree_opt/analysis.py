@@ -266,6 +266,8 @@ def _plans(instance, lever: Lever, reference: float, scenario, policies, premium
 #: from the basis of the reference point. Serial and parallel executors run
 #: the same runs, so their results (duals included) are the same.
 SWEEP_RUNS = 4
+#: From this many values on, executor="auto" spreads a sweep over processes.
+LONG_SWEEP = 32
 
 
 def _run_points(
@@ -365,7 +367,7 @@ def sweep(
     policies: Iterable = (),
     premium: bool = False,
     tie_break: bool = False,
-    executor=None,
+    executor="auto",
     progress=None,
 ) -> pd.DataFrame:
     """One row per value: objective, premium (if asked), covered share, unmet
@@ -379,9 +381,10 @@ def sweep(
     `where` (segment, product).
 
     The model is built once (per worker) and each value changes it in place.
-    executor: None (serial), "processes" (a local pool) or a
-    dask.distributed Client or scheduler address. Results are identical and
-    in the order of `values`.
+    executor: None (serial), "processes" (a local pool), a
+    dask.distributed Client or scheduler address, or "auto" (processes for
+    sweeps of LONG_SWEEP values or more on a machine with several cores,
+    serial otherwise). Results are identical and in the order of `values`.
 
     clean_price_usd_per_kg_<product> is the mean over periods of the dual of
     the product's clean balance (the highest over makers where makers are
@@ -393,6 +396,8 @@ def sweep(
     if not values:
         return pd.DataFrame(columns=["value", "status", "objective_musd"])
     instance = load_instance(instance)
+    if executor == "auto":
+        executor = "processes" if len(values) >= LONG_SWEEP and (os.cpu_count() or 1) > 1 else None
     options = dict(scenario=scenario, policies=list(policies), premium=premium, tie_break=tie_break)
     runs = _chunks(values, SWEEP_RUNS)
     if executor in (None, "serial"):
@@ -409,7 +414,7 @@ def premium_curve(
     instance: InstanceLike,
     shares: Iterable[float] = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.0),
     scenario: str | Sequence[str] | None = None,
-    executor=None,
+    executor="auto",
     progress=None,
 ) -> pd.DataFrame:
     """Cost against the allowed covered share, with the marginal cost of
@@ -435,7 +440,7 @@ def frontier(
     x: str = "covered_share",
     n: int = 11,
     scenario: str | Sequence[str] | None = None,
-    executor=None,
+    executor="auto",
 ) -> pd.DataFrame:
     """The cost-risk Pareto frontier by the epsilon-constraint method: the cap
     on `x` (covered share, or average policy risk of what the buyer uses)

@@ -166,7 +166,7 @@ def cmd_sweep(args) -> int:
     from .analysis import sweep
 
     values = _values(args.values)
-    executor = args.executor if args.executor != "serial" else None
+    executor = None if args.executor == "serial" else args.executor
     with Progress(len(values), f"sweeping {args.parameter}", args.quiet) as progress:
         table = sweep(
             args.instance, args.parameter, values, where=_where(args.where), scenario=args.scenario,
@@ -230,12 +230,13 @@ def cmd_report(args) -> int:
     if output is None:
         stem = args.instance.stem + "-report"
         output = Path(stem if report_format == "csv" else f"{stem}.{report_format}")
-    with Progress(step_count(args.instance), "solving for the report", args.quiet) as progress:
+    with Progress(step_count(args.instance) + 1, "solving and drawing the report", args.quiet) as progress:
         try:
             data = collect(args.instance, scenario=args.scenario, progress=progress)
         except ReportError as error:
             raise CommandError(str(error)) from None
-    written = build_report(args.instance, output, format=report_format, data=data)
+        written = build_report(args.instance, output, format=report_format, data=data)
+        progress(1)
     summary = data.summary
     if args.json:
         _emit_json({"report": str(written), "format": report_format, "summary": _records(summary)})
@@ -283,7 +284,8 @@ def parser() -> argparse.ArgumentParser:
     sweep.add_argument("--where", help="which facilities or demand entries a multiplier applies to: key=value,...")
     sweep.add_argument("--scenario", "-s", help="scenario name(s), comma separated")
     sweep.add_argument("--premium", action="store_true", help="also solve the non-China plan at each value")
-    sweep.add_argument("--executor", default="serial", help="serial | processes | a Dask scheduler address")
+    sweep.add_argument("--executor", default="auto",
+                       help="auto (processes for 32 values or more) | serial | processes | a Dask scheduler address")
     sweep.add_argument("--out", type=Path, help="directory to write sweep.csv to")
     sweep.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
