@@ -561,11 +561,15 @@ def tornado(
     factors = list(factors) if factors is not None else default_factors(instance)
     base = non_china_premium(instance, scenario=scenario, tie_break=False)
     jobs = [(factor, side) for factor in factors for side in ("low", "high")]
-    function = partial(_tornado_job, instance, scenario=scenario)
-    chunks = _chunks(jobs, 1 if executor in (None, "serial") else len(jobs))
-    results = [r for chunk in run_parallel(function, chunks, executor) for r in chunk]
-    if progress:
-        progress(len(jobs))
+    if executor in (None, "serial"):
+        results = []
+        for job in jobs:
+            results += _tornado_job(instance, [job], scenario=scenario)
+            if progress:
+                progress(1)
+    else:
+        function = partial(_tornado_job, instance, scenario=scenario)
+        results = [r for chunk in run_parallel(function, _chunks(jobs, len(jobs)), executor, progress) for r in chunk]
     rows = []
     for index, factor in enumerate(factors):
         low, high = results[2 * index], results[2 * index + 1]

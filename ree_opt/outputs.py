@@ -14,6 +14,12 @@ class OutputError(ValueError):
     """An output that must not be written (it would replace an input)."""
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def guard(path: str | os.PathLike, inputs: Iterable[str | os.PathLike] = ()) -> Path:
     target = Path(path).resolve()
     for item in inputs:
@@ -30,6 +36,7 @@ def write_bytes(path: str | os.PathLike, payload: bytes, inputs: Iterable = ()) 
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(payload)
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; a report is for sharing
         os.replace(temporary, target)
     except BaseException:
         if os.path.exists(temporary):

@@ -1,0 +1,278 @@
+"""The report's charts, drawn with matplotlib from a ReportData.
+
+Figures are built with the object interface (`matplotlib.figure.Figure`),
+never pyplot, so no GUI backend is chosen and a user's own backend is left
+alone: SVG and PNG are rendered by matplotlib's SVG and Agg canvases. Text
+is never parsed as mathtext, so a `$` in an instance's names stays a `$`;
+the SVG backend escapes every string it writes.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import textwrap
+
+import numpy as np
+from matplotlib import rc_context
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+from .data import STAGE_ORDER, ReportData
+from .numbers import product_name
+
+INK = "#1f2933"
+MUTED = "#616e7c"
+GRID = "#d9dee4"
+CLEAN = "#1f6fb2"
+COVERED = "#c0392b"
+NON_CHINA = "#117a65"
+LOW_SIDE = "#5b8fc7"
+HIGH_SIDE = "#d9822b"
+#: Countries outside the covered list, in order of appearance.
+PALETTE = ["#1f6fb2", "#2a9d8f", "#e9c46a", "#8e6bbf", "#f4a261", "#6c8a3c", "#4cc9f0", "#9c6644", "#adb5bd",
+           "#3d5a80", "#b5838d", "#52796f"]
+#: Covered countries (China first): reds.
+COVERED_PALETTE = ["#c0392b", "#e57368", "#8b1e13", "#f1a79f"]
+
+STYLE = {
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans"],
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 9,
+    "axes.edgecolor": MUTED,
+    "axes.labelcolor": INK,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "axes.axisbelow": True,
+    "grid.color": GRID,
+    "grid.linewidth": 0.6,
+    "xtick.color": MUTED,
+    "ytick.color": MUTED,
+    "text.color": INK,
+    "legend.frameon": False,
+    "legend.fontsize": 8.5,
+    "text.parse_math": False,
+    "svg.fonttype": "none",
+}
+
+thousands = FuncFormatter(lambda value, _: f"{value:,.0f}")
+
+
+def _period_ticks(ax, periods: list, every: int | None = None) -> None:
+    """One tick per period, labelled every `every` (every other beyond 6 periods)."""
+    every = every or (1 if len(periods) <= 6 else 2)
+    ax.set_xticks(np.arange(len(periods)), [str(p) if i % every == 0 else "" for i, p in enumerate(periods)])
+
+
+def _text(value) -> str:
+    """An instance string as chart text: one line."""
+    return " ".join(str(value).split())
+
+
+# --------------------------------------------------------------------------
+# Rendering
+
+
+def render_svg(figure: Figure, name: str) -> str:
+    """The figure as an inline <svg> element (no XML prolog), with ids salted
+    by `name` so that several charts share one HTML document."""
+    buffer = io.StringIO()
+    with rc_context({**STYLE, "svg.hashsalt": name}):
+        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
+    svg = buffer.getvalue()
+    svg = svg[svg.index("<svg"):]
+    # scale with the page: keep the viewBox, drop the fixed size
+    svg = re.sub(r'^<svg([^>]*?) width="[^"]*" height="[^"]*"', r"<svg\1", svg, count=1)
+    # matplotlib numbers its groups per figure (figure_1, axes_1, ...): prefix every id and
+    # every reference to one, so that ids stay unique in a page of several charts
+    ids = set(re.findall(r' id="([^"]+)"', svg))
+    svg = re.sub(r' id="([^"]+)"', lambda m: f' id="{name}-{m.group(1)}"', svg)
+    svg = re.sub(r'(href="#|url\(#)([^")]+)', lambda m: m.group(1) + (f"{name}-{m.group(2)}" if m.group(2) in ids else m.group(2)), svg)
+    return svg.replace("<svg", f'<svg role="img" aria-labelledby="{name}-caption" class="chart-svg"', 1)
+
+
+def render_png(figure: Figure, dpi: int = 150) -> bytes:
+    buffer = io.BytesIO()
+    with rc_context(STYLE):
+        figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------
+# The charts
+
+
+def _country_colors(data: ReportData, countries: list[str]) -> dict:
+    covered = [c for c in data.instance.covered_countries if c in countries]
+    others = [c for c in countries if c not in covered]
+    colors = {c: COVERED_PALETTE[i % len(COVERED_PALETTE)] for i, c in enumerate(covered)}
+    colors.update({c: PALETTE[i % len(PALETTE)] for i, c in enumerate(others)})
+    return colors
+
+
+def mix_chart(data: ReportData) -> Figure:
+    """Activity by country, one row per stage, baseline beside non-China."""
+    mix = data.mix()
+    periods = data.periods
+    stages = [s for s in STAGE_ORDER if s in set(mix["stage"])] + sorted(set(mix["stage"]) - set(STAGE_ORDER))
+    totals = mix.groupby("country")["quantity_t"].sum().sort_values(ascending=False)
+    covered = [c for c in data.instance.covered_countries if c in totals.index]
+    countries = covered + [c for c in totals.index if c not in covered]
+    colors = _country_colors(data, countries)
+    plans = [name for name, _ in data.plans()]
+    with rc_context(STYLE):
+        rows = max(1, len(stages))
+        figure = Figure(figsize=(10, 1.0 + 1.85 * rows), layout="constrained")
+        axes = figure.subplots(rows, 2, sharex=True, sharey="row", squeeze=False)
+        x = np.arange(len(periods))
+        for r, stage in enumerate(stages or ["(no activity)"]):
+            for c, plan in enumerate(plans):
+                ax = axes[r][c]
+                part = mix[(mix["plan"] == plan) & (mix["stage"] == stage)]
+                table = part.pivot_table(index="country", columns="period", values="quantity_t", aggfunc="sum",
+                                         fill_value=0.0)
+                bottom = np.zeros(len(periods))
+                for country in countries:
+                    if country not in table.index:
+                        continue
+                    values = np.array([float(table.loc[country].get(p, 0.0)) for p in periods])
+                    ax.bar(x, values, bottom=bottom, color=colors[country], width=0.75, linewidth=0)
+                    bottom += values
+                if r == 0:
+                    ax.set_title(f"{plan} plan", loc="left")
+                if c == 0:
+                    ax.set_ylabel(f"{_text(stage)}\nt of output")
+                ax.yaxis.set_major_formatter(thousands)
+                ax.grid(axis="x", visible=False)
+                _period_ticks(ax, periods, 1 if len(periods) <= 12 else 2)
+        handles = [Patch(color=colors[c], label=_text(c) + (" (covered)" if c in covered else "")) for c in countries]
+        if handles:
+            figure.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 8), title="country")
+    return figure
+
+
+def prices_chart(data: ReportData) -> Figure:
+    """Marginal prices of the oxides, one panel per product, with references."""
+    prices = data.prices()
+    references = data.reference_prices()
+    products = data.price_products()
+    periods = data.periods
+    with rc_context(STYLE):
+        count = max(1, len(products))
+        figure = Figure(figsize=(10, 3.8), layout="constrained")
+        axes = figure.subplots(1, count, squeeze=False)[0]
+        x = np.arange(len(periods))
+        lines = [  # (plan, label, colour, style, marker, legend, width): clean drawn wide under covered
+            ("baseline", "clean", CLEAN, "-", "o", "clean, baseline plan", 3.2),
+            ("baseline", "covered", COVERED, "-", "s", "covered, baseline plan", 1.4),
+            ("non-China", "clean", NON_CHINA, "--", "^", "clean, non-China plan", 1.6),
+        ]
+        for ax, product in zip(axes, products):
+            highest, lowest = 0.0, np.inf
+            for plan, label, color, style, marker, _, width in lines:
+                part = prices[(prices["product"] == product) & (prices["plan"] == plan) & (prices["label"] == label)]
+                series = part.set_index("period")["usd_per_kg"]
+                values = np.array([float(series.get(p, np.nan)) for p in periods])
+                ax.plot(x, values, color=color, linestyle=style, marker=marker, markersize=3.5, linewidth=width,
+                        alpha=0.55 if width > 3 else 1.0)
+                finite = values[np.isfinite(values) & (values > 0)]
+                if len(finite):
+                    highest, lowest = max(highest, finite.max()), min(lowest, finite.min())
+            for ref in references[references["product"] == product].itertuples():
+                ax.axhline(ref.usd_per_kg, color=MUTED, linestyle=":", linewidth=1.2)
+                ax.annotate(f"{_text(ref.label)} {ref.usd_per_kg:,.0f}", (1, ref.usd_per_kg),
+                            xycoords=("axes fraction", "data"), xytext=(-2, 2), textcoords="offset points",
+                            ha="right", fontsize=7.5, color=MUTED,
+                            bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.85})
+                highest, lowest = max(highest, ref.usd_per_kg), min(lowest, ref.usd_per_kg)
+            if np.isfinite(lowest) and lowest > 0 and highest / lowest > 8:
+                ax.set_yscale("log")
+                ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+                ax.yaxis.set_minor_formatter(NullFormatter())
+                ax.set_title(f"{product_name(product)} (log scale)", loc="left")
+            else:
+                ax.set_ylim(bottom=0)
+                ax.set_title(product_name(product), loc="left")
+            ax.yaxis.set_major_formatter(thousands)
+            _period_ticks(ax, periods)
+        axes[0].set_ylabel("USD/kg")
+        handles = [
+            Line2D([], [], color=color, linestyle=style, marker=marker, markersize=3.5, label=text)
+            for _, _, color, style, marker, text, _ in lines
+        ]
+        handles.append(Line2D([], [], color=MUTED, linestyle=":", label="public reference price"))
+        figure.legend(handles=handles, loc="outside lower center", ncol=4)
+    return figure
+
+
+def curve_chart(data: ReportData) -> Figure:
+    """Cost against the allowed covered share, and the cost of each step."""
+    curve = data.curve
+    with rc_context(STYLE):
+        figure = Figure(figsize=(10, 4.6), layout="constrained")
+        top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=[2.2, 1])
+        shares = curve["share"].to_numpy(dtype=float)
+        cost = curve["objective_musd"].to_numpy(dtype=float)
+        top.plot(shares, cost, color=CLEAN, marker="o", markersize=4, linewidth=1.8)
+        for share, value, premium in zip(shares, cost, curve["premium_musd"]):
+            if np.isfinite(value):
+                top.annotate(f"+{premium:,.0f}" if premium > 0.05 else f"{value:,.0f}", (share, value),
+                             xytext=(0, 6), textcoords="offset points", ha="center", fontsize=7.5, color=MUTED)
+        top.set_ylabel("total cost\nUSD million")
+        top.yaxis.set_major_formatter(thousands)
+        top.set_title("cost of the plan (labels: premium over no cap, USD million)", loc="left")
+        marginal = curve["marginal_musd_per_pct"].to_numpy(dtype=float)
+        width = 0.6 * (np.min(np.abs(np.diff(shares))) if len(shares) > 1 else 0.1)
+        bottom.bar(shares, np.nan_to_num(marginal), width=width, color=HIGH_SIDE)
+        bottom.set_ylabel("USD million\nper point")
+        bottom.set_title("marginal cost of tightening the cap by one percentage point", loc="left")
+        bottom.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.1f}" if abs(v) < 10 else f"{v:,.0f}"))
+        bottom.set_xlim(max(shares.max(), 1.0) + 0.05, min(shares.min(), 0.0) - 0.05)  # loose to tight
+        bottom.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:.0f}%"))
+        bottom.set_xlabel("allowed covered share of deliveries (100% = no cap, 0% = non-China)")
+    return figure
+
+
+def tornado_chart(data: ReportData) -> Figure:
+    """The premium at each factor's low and high value, around the base premium."""
+    table = data.tornado
+    with rc_context(STYLE):
+        rows = max(1, len(table))
+        figure = Figure(figsize=(10, 1.3 + 0.55 * rows), layout="constrained")
+        ax = figure.subplots()
+        base = float(table["base_premium_musd"].iloc[0]) if len(table) else data.comparison.premium_musd
+        y = np.arange(len(table))[::-1]
+        labels = ["\n".join(textwrap.wrap(_text(name), 42)) for name in table["factor"]]
+        for position, row in zip(y, table.itertuples()):
+            for value, color, side in ((row.premium_low_musd, LOW_SIDE, row.low), (row.premium_high_musd, HIGH_SIDE, row.high)):
+                if value is None or not np.isfinite(value):
+                    continue
+                ax.barh(position, value - base, left=base, color=color, height=0.6)
+                if abs(value - base) < 0.005 * max(abs(base), 1.0):
+                    continue  # no bar to label: the premium does not move on this side
+                ax.annotate(f"{value:,.0f}", (value, position), xytext=(4 if value >= base else -4, 0),
+                            textcoords="offset points", va="center", ha="left" if value >= base else "right",
+                            fontsize=7.5, color=MUTED)
+        ax.axvline(base, color=INK, linewidth=1.2)
+        ax.set_yticks(y, labels)
+        ax.grid(axis="y", visible=False)
+        ax.xaxis.set_major_formatter(thousands)
+        ax.set_xlabel(f"non-China premium, USD million (centre line: {base:,.0f})")
+        ax.margins(x=0.12)
+        ax.legend(handles=[Patch(color=LOW_SIDE, label="low value"), Patch(color=HIGH_SIDE, label="high value")],
+                  loc="lower right")
+    return figure
+
+
+CHARTS = {
+    "mix": mix_chart,
+    "prices": prices_chart,
+    "curve": curve_chart,
+    "tornado": tornado_chart,
+}

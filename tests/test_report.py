@@ -1,0 +1,284 @@
+"""The report: its numbers are the library's, it opens in a real browser
+without errors or fetches, and nothing an instance holds can run in it."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from browser import Browser, chromium_path
+
+import ree_opt
+from ree_opt.analysis import premium_curve, sweep, tornado
+from ree_opt.outputs import OutputError
+from ree_opt.report import build_report, collect, report_factors
+from ree_opt.report import numbers as fmt
+from ree_opt.report.data import DEFAULT_SHARES, SECTIONS
+
+SPEC_EXAMPLE = Path(__file__).resolve().parent / "instances" / "spec_example.yaml"
+A = pytest.approx
+CHARTS = ["chart-mix", "chart-prices", "chart-curve", "chart-tornado"]
+HOSTILE_NAME = "<script>alert(1)</script>"
+HOSTILE_DESCRIPTION = "<img src=x onerror=alert(2)>"
+
+
+class Numbers(HTMLParser):
+    """The numbers an HTML report shows: elements with data-key, and each
+    table's rows as (text, data-value) pairs."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.keys: dict[str, tuple[str, float]] = {}
+        self.tables: dict[str, list[list[tuple[str, float | None]]]] = {}
+        self._table = self._row = self._cell = self._key = None
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "table" and attrs.get("id"):
+            self._table = self.tables.setdefault(attrs["id"], [])
+        elif tag == "tr" and self._table is not None:
+            self._row = []
+        elif tag == "td" and self._row is not None:
+            value = attrs.get("data-value")
+            self._cell = ["", None if value is None else float(value)]
+        elif attrs.get("data-key"):
+            self._key = [attrs["data-key"], "", float(attrs["data-value"])]
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell[0] += data
+        if self._key is not None:
+            self._key[1] += data
+
+    def handle_endtag(self, tag):
+        if tag == "td" and self._cell is not None:
+            self._row.append(tuple(self._cell))
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            if self._row:
+                self._table.append(self._row)
+            self._row = None
+        elif tag == "table":
+            self._table = None
+        elif tag == "span" and self._key is not None:
+            self.keys[self._key[0]] = (self._key[1], self._key[2])
+            self._key = None
+
+
+@pytest.fixture(scope="module")
+def spec_report(tmp_path_factory):
+    data = collect(SPEC_EXAMPLE)
+    html = build_report(SPEC_EXAMPLE, tmp_path_factory.mktemp("report") / "report.html", data=data)
+    return data, html
+
+
+def hostile_instance() -> dict:
+    """The spec example with markup in a facility's name, a scenario's
+    description, an assumption and a source."""
+    raw = yaml.safe_load(SPEC_EXAMPLE.read_text())
+    raw = copy.deepcopy(raw)
+    for facility in raw["facilities"]:
+        if facility["id"] == "cn_ndpr_export":  # binds in the non-China plan: its name is in section 3
+            facility["name"] = HOSTILE_NAME
+            facility["assumption"] = "Priced at <b onmouseover=alert(5)>69</b> & licensed."
+    raw["scenarios"]["licences_25pct"]["description"] = HOSTILE_DESCRIPTION
+    raw["sources"] = [
+        {"id": "evil", "title": "</li></ol><script>alert(3)</script>", "publisher": "x", "date": "2026",
+         "url": "javascript:alert(4)"},
+        {"id": "fine", "title": "A fine source", "publisher": "USGS", "date": "2026", "url": "https://example.org/a?b=1&c=2"},
+    ]
+    raw["facilities"][0]["source"] = "evil; fine"
+    raw["facilities"][0]["assumption"] = "=HYPERLINK(\"x\") [click](javascript:alert(6))"
+    return raw
+
+
+@pytest.fixture(scope="module")
+def hostile_report(tmp_path_factory):
+    data = collect(hostile_instance())
+    html = build_report(hostile_instance(), tmp_path_factory.mktemp("hostile") / "report.html", data=data)
+    return data, html
+
+
+# --------------------------------------------------------------------------
+# (a) the numbers
+
+
+def test_report_data_equals_the_library(spec_report):
+    data, _ = spec_report
+    comparison = ree_opt.non_china_premium(SPEC_EXAMPLE, by_product=True)
+    pd.testing.assert_series_equal(data.summary, comparison.summary(), rtol=1e-9)
+    assert data.comparison.first_full_period == comparison.first_full_period
+    assert data.comparison.supply_premium_usd_per_kg == A(comparison.supply_premium_usd_per_kg, rel=1e-9)
+    pd.testing.assert_frame_equal(data.unmet(), comparison.unmet, rtol=1e-9)
+
+    curve = premium_curve(SPEC_EXAMPLE, shares=DEFAULT_SHARES)
+    pd.testing.assert_frame_equal(data.curve, curve, rtol=1e-9)
+    swept = sweep(SPEC_EXAMPLE, "max_covered_share", DEFAULT_SHARES)
+    assert list(data.curve["objective_musd"]) == A(list(swept["objective_musd"]), rel=1e-9)
+    # the fully tightened end of the curve is the non-China plan
+    assert data.curve["premium_musd"].iloc[-1] == A(comparison.premium_musd, rel=1e-9)
+
+    instance, factors, _ = report_factors(ree_opt.load_instance(SPEC_EXAMPLE))
+    spread = tornado(instance, factors=factors)
+    assert list(data.tornado["factor"]) == list(spread["factor"])
+    for column in ("premium_low_musd", "premium_high_musd", "swing_musd"):
+        assert list(data.tornado[column]) == A(list(spread[column]), rel=1e-9)
+    assert set(data.scenarios["scenario"]) == {"(baseline)", *ree_opt.load_instance(SPEC_EXAMPLE).scenarios}
+
+
+def test_html_shows_the_library_numbers(spec_report):
+    data, html = spec_report
+    comparison = ree_opt.non_china_premium(SPEC_EXAMPLE, by_product=True)
+    page = Numbers(html.read_text())
+    summary = comparison.summary()
+    for key in ("premium_musd", "baseline_musd", "non_china_musd"):
+        text, value = page.keys[key]
+        assert value == A(summary[key], rel=1e-12)
+        assert text == fmt.musd(summary[key])
+    assert page.keys["premium_musd"][0] == "466.0"  # SPEC example: 893.1725 - 427.14375
+    assert page.keys["unmet_non_china_t"][0] == "900"
+
+    (product,) = page.tables["table-products"]
+    assert product[0][0] == "NdPr oxide"
+    assert product[1][0] == str(comparison.first_full_period["ndpr_oxide"])
+    assert product[2][1] == A(comparison.supply_premium_usd_per_kg["ndpr_oxide"], rel=1e-12)
+
+    curve = premium_curve(SPEC_EXAMPLE, shares=DEFAULT_SHARES)
+    rows = page.tables["table-curve"]
+    assert len(rows) == len(curve)
+    for row, expected in zip(rows, curve.itertuples()):
+        assert row[0][1] == A(expected.share)
+        assert row[1][1] == A(expected.objective_musd, rel=1e-12)
+        assert row[1][0] == fmt.musd(expected.objective_musd)
+        assert row[2][1] == A(expected.premium_musd, rel=1e-9, abs=1e-9)
+        assert row[5][1] == A(expected.unmet_t, rel=1e-9, abs=1e-9)
+
+    scenario_rows = {row[0][0]: row for row in page.tables["table-scenarios"]}
+    assert scenario_rows["(baseline)"][4][1] == A(comparison.premium_musd, rel=1e-9)
+
+
+def test_markdown_and_csv_show_the_same_numbers(spec_report, tmp_path):
+    data, _ = spec_report
+    markdown = build_report(SPEC_EXAMPLE, tmp_path / "memo.md", format="md", data=data)
+    text = markdown.read_text()
+    assert "USD 466.0 million more" in text
+    for chart in ("mix", "prices", "curve", "tornado"):
+        image = tmp_path / f"memo-{chart}.png"
+        assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert f"](memo-{chart}.png)" in text
+
+    tables = build_report(SPEC_EXAMPLE, tmp_path / "tables", format="csv", data=data)
+    summary = pd.read_csv(tables / "summary.csv").set_index("quantity")["value"]
+    assert summary["premium_musd"] == A(data.summary["premium_musd"], rel=1e-12)
+    curve = pd.read_csv(tables / "premium_curve.csv")
+    assert list(curve["objective_musd"]) == A(list(data.curve["objective_musd"]), rel=1e-12)
+    assert {p.name for p in tables.iterdir()} == {f"{name}.csv" for name in data.tables()}
+
+
+def test_a_report_never_replaces_its_instance(tmp_path):
+    target = tmp_path / "instance.yaml"
+    target.write_text(SPEC_EXAMPLE.read_text())
+    with pytest.raises(OutputError):
+        build_report(target, target)
+    assert target.read_text() == SPEC_EXAMPLE.read_text()
+
+
+def test_markdown_and_csv_escape_the_instance(hostile_report, tmp_path):
+    data, _ = hostile_report
+    text = build_report(hostile_instance(), tmp_path / "memo.md", format="md", data=data).read_text()
+    assert "<script" not in text and "<img" not in text and "<b " not in text
+    assert "&lt;script&gt;alert\\(1\\)&lt;/script&gt;" not in text  # parentheses are left alone
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "\\[click\\](javascript:alert(6))" in text
+    assert not re.search(r"(?<!\\)\]\(javascript", text)  # no live link
+
+    tables = build_report(hostile_instance(), tmp_path / "tables", format="csv", data=data)
+    assumptions = pd.read_csv(tables / "assumptions.csv")
+    assert assumptions["assumption"].str.startswith("'=HYPERLINK").any()
+    assert not assumptions["assumption"].str.startswith("=").any()
+
+
+# --------------------------------------------------------------------------
+# (b), (c) in headless Chromium
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if chromium_path() is None:
+        pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
+    with Browser(width=1280, height=900) as opened:
+        yield opened
+
+
+def test_report_opens_in_chromium(browser, spec_report, tmp_path):
+    _, html = spec_report
+    browser.open(html.as_uri())
+    assert browser.errors() == []
+    assert browser.dialogs() == []
+    assert browser.requests() == [html.as_uri()]  # offline: nothing fetched but the file
+    for section, title in SECTIONS:
+        found = browser.evaluate(
+            f"(() => {{ const s = document.getElementById('{section}'); if (!s) return null;"
+            " const r = s.getBoundingClientRect(); return [s.querySelector('h2').textContent, r.height]; })()"
+        )
+        assert found is not None, f"section {section} missing"
+        assert found[0] == title and found[1] > 50
+    for chart in CHARTS:
+        size = browser.evaluate(
+            f"(() => {{ const svg = document.querySelector('#{chart} > svg'); if (!svg) return null;"
+            " const r = svg.getBoundingClientRect(); return [r.width, r.height, svg.querySelectorAll('path').length]; })()"
+        )
+        assert size is not None, f"chart {chart} missing"
+        width, height, paths = size
+        assert width > 600 and height > 150 and paths > 10
+    assert browser.evaluate("document.scripts.length") == 0
+    shot = browser.screenshot(tmp_path / "report.png", full_page=True)
+    first = browser.screenshot(tmp_path / "report_first_screen.png")
+    for path in (shot, first):
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_hostile_names_show_as_text_and_never_run(browser, hostile_report, tmp_path):
+    data, html = hostile_report
+    # the escaping alone, without the page's Content-Security-Policy to back it up
+    bare = tmp_path / "no_policy.html"
+    text = html.read_text()
+    policy = text.index('<meta http-equiv="Content-Security-Policy"')
+    bare.write_text(text[:policy] + text[text.index(">", policy) + 1:])
+    for page in (html, bare):
+        browser.open(page.as_uri())
+        assert browser.dialogs() == [], f"a script ran in {page.name}"
+        assert browser.errors() == []
+        assert browser.requests() == [page.as_uri()]
+        counts = browser.evaluate(
+            "[document.scripts.length, document.images.length, document.querySelectorAll('[onerror],[onmouseover]').length,"
+            " document.querySelectorAll('a[href^=\"javascript\"]').length]"
+        )
+        assert counts == [0, 0, 0, 0]
+        shown = browser.evaluate("document.body.innerText")
+        assert HOSTILE_NAME in shown  # the facility's name, as text, in section 3 and 7
+        assert HOSTILE_DESCRIPTION in shown  # the scenario's description, in the scenario table
+        assert "</li></ol><script>alert(3)</script>" in shown
+        assert browser.evaluate("document.querySelectorAll('#source-list li').length") == 2
+        assert browser.evaluate("document.querySelector('#source-list a').href") == "https://example.org/a?b=1&c=2"
+    browser.screenshot(tmp_path / "hostile.png", full_page=True)
+
+
+def test_report_command(tmp_path, capsys):
+    from ree_opt.cli import main
+
+    target = tmp_path / "memo.md"  # the format follows the suffix
+    assert main(["report", str(SPEC_EXAMPLE), "-o", str(target), "--scenario", "licences_25pct", "--json", "-q"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["format"] == "md" and target.exists() and (tmp_path / "memo-tornado.png").exists()
+    expected = ree_opt.non_china_premium(SPEC_EXAMPLE, scenario="licences_25pct")
+    assert printed["summary"]["premium_musd"] == A(expected.premium_musd, rel=1e-9)
+    assert "scenario licences\\_25pct" in target.read_text()
+    assert main(["report", str(SPEC_EXAMPLE), "-o", str(tmp_path / "r"), "-f", "csv", "-s", "no_such"]) == 2
