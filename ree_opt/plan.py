@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .data import CLEAN, COVERED, ModelData, resolve, usable_capacity
+from .data import CLEAN, COVERED, ModelData, demanded_products, resolve, usable_capacity
 from .instance import Instance, InstanceError, Problem, load_instance
 from .model import build_model
 from .model.policies import coefficient
@@ -188,46 +188,29 @@ class Plan:
     # -- indexes ---------------------------------------------------------------
     def _index_columns(self) -> None:
         compiled, model = self.compiled, self.model
-        keys, cols = compiled.columns_of(model.deliv)
-        ok = cols >= 0
-        self._deliv_cols = cols[ok]
-        self._deliv_covered = np.array([k[1] == COVERED for k, good in zip(keys, ok) if good], dtype=bool)
+        keys, self._deliv_cols = compiled.columns_of(model.deliv)
+        self._deliv_covered = np.array([k[1] == COVERED for k in keys], dtype=bool)
         self.covered_delivery_columns = self._deliv_cols[self._deliv_covered]
-        _, short = compiled.columns_of(model.short)
-        self._short_cols = short[short >= 0]
+        _, self._short_cols = compiled.columns_of(model.short)
 
         cost_cols: dict[str, list] = {f.id: [] for f in self.data.facilities}
         paid_keys, paid_cols = compiled.columns_of(model.paid)
         paid_at = set(paid_keys)
         for (f_id, t), col in zip(paid_keys, paid_cols):
-            if col >= 0:
-                cost_cols[f_id].append(col)
+            cost_cols[f_id].append(col)
         act_keys, act_cols = compiled.columns_of(model.act)
         for (f_id, _, _, t), col in zip(act_keys, act_cols):
-            if col >= 0 and (f_id, t) not in paid_at:
+            if (f_id, t) not in paid_at:
                 cost_cols[f_id].append(col)
         self._cost_cols = {f: np.array(c, dtype=np.int64) for f, c in cost_cols.items()}
 
-        capacity: dict[str, tuple[list, list]] = {f.id: ([], []) for f in self.data.facilities}
-        for (f_id, t), row in zip(*compiled.rows_of("capacity")):
-            if row >= 0:
-                capacity[f_id][0].append(row)
-                capacity[f_id][1].append(t)
-        self._capacity_rows = {f: (np.array(r, dtype=np.int64), np.array(t, dtype=np.int64)) for f, (r, t) in capacity.items()}
-
-        demand: dict[int, tuple[list, list]] = {d.index: ([], []) for d in self.data.demand}
-        for (d_index, t), row in zip(*compiled.rows_of("demand")):
-            if row >= 0:
-                demand[d_index][0].append(row)
-                demand[d_index][1].append(t)
-        self._demand_rows = {d: (np.array(r, dtype=np.int64), np.array(t, dtype=np.int64)) for d, (r, t) in demand.items()}
+        self._capacity_rows = self._rows_by_owner("capacity", [f.id for f in self.data.facilities])
+        self._demand_rows = self._rows_by_owner("demand", [d.index for d in self.data.demand])
 
         # The clean balance rows of each demanded product: [makers x periods].
-        from .data import demanded_products
-
         clean: dict[str, dict[str, list]] = {}
         for (p, label, maker, t), row in zip(*compiled.rows_of("balance")):
-            if label == CLEAN and row >= 0:
+            if label == CLEAN:
                 clean.setdefault(p, {}).setdefault(maker, [0] * self.data.period_count)[t] = row
         self._clean_price_rows = {
             p: np.array(list(clean[p].values()), dtype=np.int64)
@@ -238,14 +221,19 @@ class Plan:
         use_cols, use_risk = [], []
         for (p, t), by_maker in getattr(self.data, "uses", {}).items():
             for maker, variables in by_maker.items():
-                for var in variables:
-                    col = compiled.column_of.get(id(var), -1)
-                    if col >= 0:
-                        use_cols.append(col)
-                        use_risk.append(self.data.makers[maker][1])
+                use_cols += [compiled.column_of[id(var)] for var in variables]
+                use_risk += [self.data.makers[maker][1]] * len(variables)
         self._use_cols = np.array(use_cols, dtype=np.int64)
         self._use_risk = np.array(use_risk, dtype=float)
         self._policy_cache: dict[int, tuple] = {}
+
+    def _rows_by_owner(self, family: str, owners: list) -> dict:
+        """owner -> (rows, periods) of a family keyed (owner, t)."""
+        found: dict = {owner: ([], []) for owner in owners}
+        for (owner, t), row in zip(*self.compiled.rows_of(family)):
+            found[owner][0].append(row)
+            found[owner][1].append(t)
+        return {o: (np.array(r, dtype=np.int64), np.array(t, dtype=np.int64)) for o, (r, t) in found.items()}
 
     def _policy_entries(self, policy_index: int):
         if policy_index in self._policy_cache:
@@ -261,13 +249,10 @@ class Plan:
         for key, items in terms.items():
             if key[0] != policy_index or key not in row_of:
                 continue
-            row = row_of[key]
             for (_, var), member in zip(items, members[key]):
-                col = self.compiled.column_of.get(id(var), -1)
-                if row >= 0 and col >= 0:
-                    rows.append(row)
-                    cols.append(col)
-                    kinds.append(member)
+                rows.append(row_of[key])
+                cols.append(self.compiled.column_of[id(var)])
+                kinds.append(member)
         entry = (np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64), family, kinds)
         self._policy_cache[policy_index] = entry
         return entry
