@@ -15,7 +15,6 @@ from .instance import (
     Instance,
     MaxAverageRisk,
     MaxCountryShare,
-    MaxCoveredShare,
     online_index,
 )
 

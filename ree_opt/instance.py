@@ -11,7 +11,6 @@ a file, its file and line.
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 from collections.abc import Mapping
@@ -656,7 +655,3 @@ def _check_scenarios(instance: Instance, locator: _Locator) -> list[Problem]:
         except InstanceError as error:
             problems.extend(error.problems)
     return problems
-
-
-def is_finite_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

@@ -260,7 +260,6 @@ def unused_contracts(data: ModelData, compiled: CompiledModel, values: np.ndarra
 def binding(data: ModelData, compiled: CompiledModel, duals: np.ndarray, values: np.ndarray) -> pd.DataFrame:
     """The inequality rows with a non-zero dual, largest first, in words; and
     the take-or-pay floors paid above what the plan takes."""
-    model = compiled.model
     facilities = {f.id: f for f in data.facilities}
     rows = []
 

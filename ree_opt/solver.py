@@ -11,7 +11,6 @@ values and duals go back on business rows.
 from __future__ import annotations
 
 import ctypes
-import math
 import os
 import sys
 from dataclasses import dataclass
@@ -205,7 +204,3 @@ class CompiledModel:
             highs.changeColsCost(ncol, everything, self.cost)
             highs.changeObjectiveOffset(self.offset)
         return values
-
-
-def finite(value: float) -> bool:
-    return value is not None and math.isfinite(value)
