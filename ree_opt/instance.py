@@ -253,6 +253,8 @@ class _Locator:
             probe = probe[:-1]
         if line is None:
             line = self.lines.get(())
+        if isinstance(line, tuple):  # a row of a CSV table the instance names
+            return Problem(format_location(path), message, line[0], line[1])
         return Problem(format_location(path), message, self.file, line)
 
 
@@ -343,9 +345,9 @@ def read_instance_data(path: str | os.PathLike) -> tuple[dict, _Locator]:
         if isinstance(table, str) and table.lower().endswith(".csv"):
             table_lines: dict = {}
             data[key] = _read_table(path.parent / table, table, key, table_lines, problems)
-            # CSV rows are located in the CSV file: keep the YAML line of the key.
+            table_file = str(path.parent / table)
             for (_, index), line in table_lines.items():
-                lines[(key, index)] = lines.get((key,), line)
+                lines[(key, index)] = (table_file, line)
     if problems:
         raise InstanceError([Problem(p.location, p.message, display) for p in problems])
     return data, _Locator(display, lines)

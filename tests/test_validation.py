@@ -186,3 +186,32 @@ def test_json_instance(tmp_path, spec_example):
     path = tmp_path / "example.json"
     path.write_text(json.dumps(data))
     assert ree_opt.solve(path).objective == pytest.approx(427.14375)
+
+
+def test_large_tables_may_be_csv(tmp_path):
+    """`facilities: facilities.csv` reads one facility per row; mappings are
+    written inline ({ox: 1.0}); an error points at the CSV row."""
+    (tmp_path / "facilities.csv").write_text(
+        "id,country,stage,outputs,capacity,cost\n"
+        "cn,CN,separation,{ox: 1.0},100,50\n"
+        "au,AU,separation,{ox: 1.0},1000,70\n"
+    )
+    path = write(
+        tmp_path,
+        """\
+        periods: [2026]
+        products: {ox: {shortfall_penalty: 100}}
+        facilities: facilities.csv
+        demand: [{segment: s, product: ox, quantity: 150}]
+        """,
+        "tabled.yaml",
+    )
+    assert ree_opt.solve(path).objective == pytest.approx(100 * 50 / 1000 + 50 * 70 / 1000)
+    (tmp_path / "facilities.csv").write_text("id,country,stage,outputs,capacity,cost\ncn,CN,separation,{ox: 1.0},-1,50\n")
+    with pytest.raises(ree_opt.InstanceError) as caught:
+        ree_opt.load_instance(path)
+    problem = caught.value.problems[0]
+    assert (problem.location, problem.file, problem.line) == (
+        "facilities[0].capacity", str(tmp_path / "facilities.csv"), 2
+    )
+    assert problem.message.startswith("expected a number >= 0")
