@@ -221,7 +221,7 @@ class Plan:
         use_cols, use_risk = [], []
         for (p, t), by_maker in getattr(self.data, "uses", {}).items():
             for maker, variables in by_maker.items():
-                use_cols += [compiled.column_of[id(var)] for var in variables]
+                use_cols += variables
                 use_risk += [self.data.makers[maker][1]] * len(variables)
         self._use_cols = np.array(use_cols, dtype=np.int64)
         self._use_risk = np.array(use_risk, dtype=float)
@@ -249,9 +249,9 @@ class Plan:
         for key, items in terms.items():
             if key[0] != policy_index or key not in row_of:
                 continue
-            for (_, var), member in zip(items, members[key]):
+            for (_, col), member in zip(items, members[key]):
                 rows.append(row_of[key])
-                cols.append(self.compiled.column_of[id(var)])
+                cols.append(col)
                 kinds.append(member)
         entry = (np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64), family, kinds)
         self._policy_cache[policy_index] = entry

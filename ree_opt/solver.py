@@ -76,43 +76,43 @@ class CompiledModel:
     """A model in a kept HiGHS object, with maps back to the model.
 
     Columns are the Pyomo variables in declaration order (each component a
-    contiguous block); rows are the model's row families in order.
+    contiguous block, model.columns); rows are the model's row families in
+    order.
     """
 
     def __init__(self, model: pyo.ConcreteModel, time_limit: float | None = None, threads: int | None = None):
         self.model = model
-        self.column_of: dict[int, int] = {}
-        self.var_blocks: dict[str, tuple[list, int]] = {}
-        lows = []
-        for component in model.component_objects(pyo.Var, descend_into=False):
-            keys = list(component.keys())
-            start = len(self.column_of)
-            self.var_blocks[component.name] = (keys, start)
-            self.column_of.update({id(var): start + offset for offset, var in enumerate(component.values())})
-            floors = model.floors.get(component.name)
-            lows.append(floors if floors is not None else np.zeros(len(keys)))
-        ncol = len(self.column_of)
+        ncol = model.column_count
+        lows = [
+            floors if floors is not None else np.zeros(len(model.columns[name][0]))
+            for name, floors in model.floors.items()
+        ]
 
         self.row_blocks: dict[str, tuple[list, int]] = {}
-        starts, index, values, lower, upper = [0], [], [], [], []
-        column_of = self.column_of
+        counts, indexes, values, lower, upper = [], [], [], [], []
+        row = 0
         for family in model.row_families.values():
-            self.row_blocks[family.name] = (family.keys, len(starts) - 1)
-            for terms in family.terms:
-                index.extend([column_of[id(v)] for _, v in terms])
-                values.extend([c for c, _ in terms])
-                starts.append(len(index))
+            self.row_blocks[family.name] = (family.keys, row)
+            row += len(family.keys)
+            sizes = np.fromiter((len(t) for t in family.terms), dtype=np.int64, count=len(family.terms))
+            total = int(sizes.sum())
+            counts.append(sizes)
+            indexes.append(np.fromiter((col for t in family.terms for _, col in t), dtype=np.int64, count=total))
+            values.append(np.fromiter((c for t in family.terms for c, _ in t), dtype=float, count=total))
             lower.append(family.lower)
             upper.append(family.upper)
-        nrow = len(starts) - 1
+        nrow = row
+        starts = np.concatenate([[0], np.cumsum(np.concatenate(counts))]) if counts else np.zeros(1, dtype=np.int64)
         row_lower = np.concatenate(lower) if lower else np.zeros(0)
         row_upper = np.concatenate(upper) if upper else np.zeros(0)
         by_rows = sparse.csr_matrix(
-            (np.asarray(values, dtype=float), np.asarray(index, dtype=np.int64), np.asarray(starts, dtype=np.int64)),
+            (np.concatenate(values) if values else np.zeros(0), np.concatenate(indexes) if indexes else np.zeros(0, dtype=np.int64), starts),
             shape=(nrow, ncol),
         )
+        del indexes, values
         by_rows.sum_duplicates()  # a trader's input and output of one product share a row
         matrix = by_rows.tocsc()
+        del by_rows
 
         # `base_cost` as built; `cost` as set now (a sweep may scale it).
         self.base_cost = np.zeros(ncol)
@@ -120,7 +120,7 @@ class CompiledModel:
         if terms:
             np.add.at(
                 self.base_cost,
-                np.fromiter((column_of[id(v)] for _, v in terms), dtype=np.int64, count=len(terms)),
+                np.fromiter((col for _, col in terms), dtype=np.int64, count=len(terms)),
                 np.fromiter((c for c, _ in terms), dtype=float, count=len(terms)),
             )
         self.cost = self.base_cost.copy()
@@ -151,7 +151,7 @@ class CompiledModel:
     # -- maps back to the model -------------------------------------------------
     def columns_of(self, component) -> tuple[list, np.ndarray]:
         """Keys of a Var component and their columns."""
-        keys, start = self.var_blocks[component.name]
+        keys, start = self.model.columns[component.name]
         return keys, np.arange(start, start + len(keys), dtype=np.int64)
 
     def rows_of(self, family: str) -> tuple[list, np.ndarray]:

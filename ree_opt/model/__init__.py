@@ -17,7 +17,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from ..data import ModelData
-from .common import Terms, add_rows, linear, pyomo_constraints
+from .common import Terms, add_rows, column_variables, linear, pyomo_constraints
 from .demand import add_demand
 from .flows import add_flows, initial_stock_rhs
 from .policies import add_policies
@@ -45,7 +45,7 @@ def to_pyomo(model: pyo.ConcreteModel) -> pyo.ConcreteModel:
     the model can be written out or handed to any Pyomo solver."""
     if not hasattr(model, "cost"):
         pyomo_constraints(model)
-        model.cost = pyo.Objective(expr=linear(model.objective_terms), sense=pyo.minimize)
+        model.cost = pyo.Objective(expr=linear(model.objective_terms, column_variables(model)), sense=pyo.minimize)
     return model
 
 

@@ -18,7 +18,10 @@ from pyomo.core.expr.numeric_expr import LinearExpression
 
 
 class Terms(defaultdict):
-    """Row key -> list of (coefficient, variable): the linear body of a row."""
+    """Row key -> list of (coefficient, column): the linear body of a row.
+
+    A column is the position of a Pyomo variable in the model's column order
+    (see `nonnegative`); `pyomo_constraints` maps it back to the variable."""
 
     def __init__(self):
         super().__init__(list)
@@ -34,7 +37,7 @@ class RowFamily:
 
     name: str
     keys: list
-    terms: list  # per key: list of (coefficient, variable)
+    terms: list  # per key: list of (coefficient, column)
     lower: np.ndarray
     upper: np.ndarray
     doc: str = ""
@@ -43,11 +46,12 @@ class RowFamily:
         return len(self.keys)
 
 
-def linear(terms) -> LinearExpression:
+def linear(terms, variables: list) -> LinearExpression:
+    """The Pyomo expression of (coefficient, column) terms."""
     return LinearExpression(
         constant=0,
         linear_coefs=[c for c, _ in terms],
-        linear_vars=[v for _, v in terms],
+        linear_vars=[variables[col] for _, col in terms],
     )
 
 
@@ -74,10 +78,11 @@ def add_rows(model, name: str, rows: Terms, lower=None, upper=None, doc: str = "
 
 
 def nonnegative(model, name: str, keys, doc: str = "", lower=None) -> dict:
-    """A non-negative Pyomo variable per key (optionally with a lower bound per
-    key). Returns key -> variable as a plain dict: the families look variables
-    up hundreds of thousands of times, and a dict is several times faster
-    than indexing the component."""
+    """A non-negative Pyomo variable per key (optionally with a lower bound
+    per key), placed in the model's column order after those declared
+    before it. Returns key -> column: the families write their rows over
+    columns, which the solver reads directly (no Pyomo lookups, no map from
+    variable objects back to columns)."""
     keys = list(keys)
     index = pyo.Set(initialize=keys, dimen=len(keys[0]) if keys else None, ordered=True)
     model.add_component(f"{name}_index", index)
@@ -86,22 +91,32 @@ def nonnegative(model, name: str, keys, doc: str = "", lower=None) -> dict:
     else:
         var = pyo.Var(index, domain=pyo.NonNegativeReals, bounds=lambda _, *k: (lower[k if len(k) > 1 else k[0]], None), doc=doc, dense=True)
     model.add_component(name, var)
-    lookup = dict(zip(keys, var.values()))
-    if not hasattr(model, "variables"):
-        model.variables, model.floors = {}, {}
-    model.variables[name] = lookup
+    if not hasattr(model, "columns"):
+        model.columns, model.column_count, model.floors = {}, 0, {}
+    start = model.column_count
+    model.columns[name] = (keys, start)
+    model.column_count += len(keys)
     model.floors[name] = np.array([lower[k] for k in keys], dtype=float) if lower is not None else None
-    return lookup
+    return {key: start + offset for offset, key in enumerate(keys)}
+
+
+def column_variables(model) -> list:
+    """The Pyomo variable of each column, in column order."""
+    variables = []
+    for name in model.columns:
+        variables.extend(getattr(model, name).values())
+    return variables
 
 
 def pyomo_constraints(model) -> None:
     """Turn every row family into a Pyomo Constraint component of the same name."""
+    variables = column_variables(model)
     for family in model.row_families.values():
         def rule(_, *key, family=family, position={k: i for i, k in enumerate(family.keys)}):
             i = position[key if len(key) > 1 else key[0]]
             lower = None if np.isinf(family.lower[i]) else float(family.lower[i])
             upper = None if np.isinf(family.upper[i]) else float(family.upper[i])
-            return (lower, linear(family.terms[i]), upper)
+            return (lower, linear(family.terms[i], variables), upper)
 
         index = pyo.Set(initialize=family.keys, dimen=len(family.keys[0]) if family.keys else None, ordered=True)
         model.add_component(f"{family.name}_rows", index)

@@ -31,6 +31,7 @@ def add_demand(model, data: ModelData, balance: Terms, objective: list) -> None:
                 deliv_keys += [(d.index, label, maker, t) for maker in product.makers]
     deliv = nonnegative(model, "deliv", deliv_keys, "t delivered to demand entry d")
     short = nonnegative(model, "short", short_keys, "t of demand d left unmet in t")
+    model.delivery_columns = deliv
 
     rows = Terms()
     quantity = {}

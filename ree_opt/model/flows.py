@@ -147,6 +147,7 @@ def add_flows(model, data: ModelData, balance: Terms, objective: list) -> None:
                         cons_keys += [(f.id, p, label, m, t) for m in product.makers]
                     consumption.add((f.id, p, label, t), -use, var)
     cons = nonnegative(model, "cons", cons_keys, "t of tracked p from maker m consumed by f")
+    model.consumption_columns = cons
     for key in cons_keys:
         f_id, p, label, maker, t = key
         consumption.add((f_id, p, label, t), 1.0, cons[key])

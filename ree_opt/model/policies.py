@@ -59,7 +59,7 @@ def covered_share(model, data: ModelData, policy, rows: Terms, members: dict) ->
     entries = [
         d for d in data.demand if d.product in products and (segments is None or d.segment in segments)
     ]
-    deliv = model.variables["deliv"]
+    deliv = model.delivery_columns
     by_entry = defaultdict(list)
     for key in deliv:
         by_entry[key[0]].append(key)
@@ -74,15 +74,15 @@ def covered_share(model, data: ModelData, policy, rows: Terms, members: dict) ->
 
 
 def uses(model, data: ModelData) -> dict:
-    """(p, t) -> maker -> [variables]: what the buyer uses of tracked products."""
+    """(p, t) -> maker -> [columns]: what the buyer uses of tracked products."""
     found: dict = defaultdict(lambda: defaultdict(list))
-    for key, var in model.variables["deliv"].items():
+    for key, var in model.delivery_columns.items():
         d_index, _, maker, t = key
         p = data.demand[d_index].product
         if data.products[p].tracked:
             found[(p, t)][maker].append(var)
     stages = {f.id: f.stage for f in data.facilities}
-    for key, var in model.variables["cons"].items():
+    for key, var in model.consumption_columns.items():
         f_id, p, _, maker, t = key
         if stages[f_id] != "trade":
             found[(p, t)][maker].append(var)
