@@ -109,7 +109,7 @@ def single_case(name: str, which: str) -> dict:
 
         plan = ree_opt.Plan(data)
         solution = plan.solve(tie_break=False)
-        objective, columns = solution.objective, len(plan.compiled.column_of)
+        objective, columns = solution.objective, plan.model.column_count
     seconds = time.perf_counter() - start
     peak = memory_mb("VmHWM")
     return {"case": name, "which": which, "seconds": seconds, "peak_mb": peak - base_rss, "objective": objective, "columns": columns}
