@@ -12,7 +12,7 @@ import pandas as pd
 
 from .data import demanded_products
 from .instance import InstanceError, MaxCoveredShare, Problem, Scenario, load_instance, online_index
-from .plan import InstanceLike, Plan
+from .plan import InstanceLike, Plan, facilities_where
 from .scenarios import apply_scenario
 from .solution import Solution
 
@@ -202,7 +202,7 @@ class Lever:
 
     def open_facilities(self, instance) -> list[str]:
         if self.parameter in ("capacity", "availability"):
-            return Plan.facilities_where(_Matcher(instance), self.where)
+            return facilities_where(instance, self.where)
         return []
 
     def policy_index(self, plan: Plan) -> int | None:
@@ -237,13 +237,6 @@ class Lever:
         known = set(SHARE_PARAMETERS) | set(FACILITY_PARAMETERS) | {"demand"}
         if self.parameter not in known and not self.parameter.startswith("policies["):
             raise InstanceError([Problem("parameter", self.describe_unknown())])
-
-
-class _Matcher:
-    """Just enough of a Plan to match facilities of an instance."""
-
-    def __init__(self, instance):
-        self.instance = instance
 
 
 def _plans(instance, lever: Lever, reference: float, scenario, policies, premium: bool):

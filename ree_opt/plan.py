@@ -51,6 +51,19 @@ class PointResult:
     average_risk: float = float("nan")
 
 
+def facilities_where(instance: Instance, where: Mapping | None) -> list[str]:
+    """Ids of the facilities whose fields equal every key of `where`
+    (compared as text, like a scenario's `where`); refused when none match."""
+    where = dict(where or {})
+    matched = [
+        f.id for f in instance.facilities
+        if all(str(getattr(f, key, None)) == str(value) for key, value in where.items())
+    ]
+    if not matched:
+        raise InstanceError([Problem("where", f"matches no facility: {where}")])
+    return matched
+
+
 @contextmanager
 def paused_garbage_collection():
     """Building allocates millions of small objects that all stay alive; the
@@ -118,15 +131,7 @@ class Plan:
     # -- levers ----------------------------------------------------------------
     def facilities_where(self, where: Mapping | None) -> list[str]:
         """Ids of the facilities whose fields equal every key of `where`."""
-        where = dict(where or {})
-        matched = []
-        for facility in self.instance.facilities:
-            fields = facility.model_dump()
-            if all(str(fields.get(k)) == str(v) for k, v in where.items()):
-                matched.append(facility.id)
-        if not matched:
-            raise InstanceError([Problem("where", f"matches no facility: {where}")])
-        return matched
+        return facilities_where(self.instance, where)
 
     def demand_where(self, where: Mapping | None) -> list[int]:
         where = dict(where or {})
