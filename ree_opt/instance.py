@@ -365,6 +365,19 @@ _TYPE_ERRORS = {
 }
 
 
+#: Pydantic error types in the words of the format (their `ctx` fills the blanks).
+_MESSAGES = {
+    "extra_forbidden": "unknown key (misspelt?); it is not part of the format",
+    "missing": "required field is missing",
+    "greater_than_equal": "expected a number >= {ge}",
+    "greater_than": "expected a number > {gt}",
+    "less_than_equal": "expected a number <= {le}",
+    "finite_number": "expected a finite number",
+    "too_short": "expected a non-empty list (an empty list is refused)",
+    "literal_error": "expected {expected}",
+}
+
+
 def _pydantic_problems(error: ValidationError, locator: _Locator) -> list[Problem]:
     """One problem per location; union branches (a number or a mapping) merged."""
     by_location: dict[tuple, list[dict]] = {}
@@ -383,22 +396,8 @@ def _pydantic_problems(error: ValidationError, locator: _Locator) -> list[Proble
             item = specific[0]
             message = item["msg"]
             kind, context = item["type"], item.get("ctx") or {}
-            if kind == "extra_forbidden":
-                message = "unknown key (misspelt?); it is not part of the format"
-            elif kind == "missing":
-                message = "required field is missing"
-            elif kind == "greater_than_equal":
-                message = f"expected a number >= {context.get('ge')}"
-            elif kind == "greater_than":
-                message = f"expected a number > {context.get('gt')}"
-            elif kind == "less_than_equal":
-                message = f"expected a number <= {context.get('le')}"
-            elif kind == "finite_number":
-                message = "expected a finite number"
-            elif kind == "too_short":
-                message = "expected a non-empty list (an empty list is refused)"
-            elif kind == "literal_error":
-                message = f"expected {context.get('expected')}"
+            if kind in _MESSAGES:
+                message = _MESSAGES[kind].format(**context)
         else:
             kinds = list(dict.fromkeys(_TYPE_ERRORS[i["type"]] for i in items))
             item = items[0]

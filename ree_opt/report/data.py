@@ -117,6 +117,16 @@ class ReportData:
         """Unmet tonnes per product and period, baseline and non-China."""
         return self.comparison.unmet
 
+    def meta(self) -> list[str]:
+        """What the report was made from, one phrase each (its header line)."""
+        return [
+            f"instance {self.instance_path or self.instance.name}",
+            f"scenario {self.scenario}" if self.scenario else "no scenario applied",
+            f"horizon {self.horizon}",
+            f"covered countries {', '.join(self.instance.covered_countries)}",
+            f"ree_opt {self.version}, {self.created}",
+        ]
+
     # -- sourcing mix ----------------------------------------------------------
     def plans(self) -> list[tuple[str, object]]:
         return [("baseline", self.comparison.baseline), ("non-China", self.comparison.non_china)]

@@ -173,13 +173,7 @@ def render(data: ReportData) -> str:
                 figure = CHARTS[block.name](data)
                 svgs[block.name] = render_svg(figure, f"chart-{block.name}")
     inst = data.instance
-    meta = [
-        f"instance {data.instance_path or inst.name}",
-        f"scenario {data.scenario}" if data.scenario else "no scenario applied",
-        f"horizon {data.horizon}",
-        f"covered countries {', '.join(inst.covered_countries)}",
-        f"ree_opt {data.version}, {data.created}",
-    ]
+    meta = data.meta()
     toc = "".join(f'<li><a href="#{sid}">{esc(title)}</a></li>' for sid, title in SECTIONS)
     body = []
     for section in sections:

@@ -62,13 +62,7 @@ def render(data: ReportData, chart_prefix: str) -> tuple[str, dict[str, bytes]]:
     ]
     if inst.description:
         out += [esc(inst.description), ""]
-    meta = [
-        f"instance {data.instance_path or inst.name}",
-        f"scenario {data.scenario}" if data.scenario else "no scenario applied",
-        f"horizon {data.horizon}",
-        f"covered countries {', '.join(inst.covered_countries)}",
-        f"ree_opt {data.version}, {data.created}",
-    ]
+    meta = data.meta()
     out += ["*" + " · ".join(esc(m) for m in meta) + "*", ""]
     for section in layout.sections(data):
         out += [f"## {esc(section.title)}", ""]
