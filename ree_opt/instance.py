@@ -177,6 +177,10 @@ class Instance(_Entity):
     period_length_months: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 12.0
     periods: Annotated[list[PeriodLabel], Field(min_length=1)]
     covered_countries: list[StrictStr] = Field(default_factory=lambda: ["CN"])
+    end_of_horizon: Literal["lost", "kept"] = Field(
+        "lost",
+        description="Output due after the last period: lost (default), or kept (it arrives in the last period)",
+    )
     sources: list[Any] = Field(default_factory=list)
     products: dict[StrictStr, Product]
     facilities: list[Facility]

@@ -12,7 +12,8 @@ Math (SPEC section 3; f facility, p product, l label, m maker, t period):
     sales_limit[p,t]:   sum_{l,m} sell[p,l,m,t] <= sale_limit_p(t)
 
 with arr[f,l,s,t] = (1 - r) act[f,l,s,t-q] + r act[f,l,s,t-q-1] (pro-rata lead
-time). `s` splits a trader's activity by the maker it passes on; for every
+time); with `end_of_horizon: kept` the arrivals of the last period T sum the
+weights of all activity whose output is due at T or later (else it is lost). `s` splits a trader's activity by the maker it passes on; for every
 other facility it is the single UNTRACKED key. Untracked products have the
 single maker UNTRACKED. Covered-label rows exist only for products that some
 covered-label activity makes or consumes: elsewhere covered stock could only
@@ -125,6 +126,7 @@ def add_flows(model, data: ModelData, balance: Terms, objective: list) -> None:
         balance.add((p, COVERED, maker, t), 1.0, down[key])
 
     # Arrivals (pro-rata lead times) and consumption.
+    kept = data.instance.end_of_horizon == "kept"
     consumption = Terms()
     cons_keys = []
     for f in facilities:
@@ -133,9 +135,8 @@ def add_flows(model, data: ModelData, balance: Terms, objective: list) -> None:
             var = act[f.id, label, split, t]
             for p, out in f.outputs.items():
                 maker = output_maker(f, p, data, split)
-                for arrival, share in ((t + q, 1.0 - r), (t + q + 1, r)):
-                    if share > 0 and arrival < data.period_count:
-                        balance.add((p, label, maker, arrival), out * share, var)
+                for arrival, share in arrivals(t, q, r, data.period_count, kept):
+                    balance.add((p, label, maker, arrival), out * share, var)
             for p, use in f.inputs.items():
                 product = data.products[p]
                 if not product.tracked:
@@ -153,6 +154,23 @@ def add_flows(model, data: ModelData, balance: Terms, objective: list) -> None:
         consumption.add((f_id, p, label, t), 1.0, cons[key])
         balance.add((p, label, maker, t), -1.0, cons[key])
     add_rows(model, "consumption", consumption, lower=0.0, upper=0.0, doc="tracked inputs drawn on makers")
+
+
+def arrivals(t: int, q: int, r: float, count: int, kept: bool) -> list[tuple[int, float]]:
+    """(period, share) in which the output of activity in t arrives.
+
+    (1 - r) in t + q and r in t + q + 1; what falls after the last period is
+    lost (`end_of_horizon: lost`) or lands in the last period (`kept`)."""
+    found: dict[int, float] = {}
+    for arrival, share in ((t + q, 1.0 - r), (t + q + 1, r)):
+        if share <= 0:
+            continue
+        if arrival >= count:
+            if not kept:
+                continue
+            arrival = count - 1
+        found[arrival] = found.get(arrival, 0.0) + share
+    return list(found.items())
 
 
 def initial_stock_rhs(data: ModelData) -> dict:
