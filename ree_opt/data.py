@@ -74,6 +74,7 @@ class FacilityData:
     passes_through: str | None = None  # tracked product whose maker a trader keeps
     splits: tuple[str, ...] = (UNTRACKED,)  # makers of passes_through, else one
     maker: str = UNTRACKED  # maker key of its own (non-passed-through) output
+    contracted: np.ndarray | None = None  # bool: paid for under an offtake (section 6), even at no min_take
 
 
 @dataclass
@@ -153,13 +154,15 @@ def usable_capacity(ramped, reserved, availability) -> np.ndarray:
     return np.maximum(0.0, ramped - reserved) * availability
 
 
-def resolve(instance: Instance, open_facilities=frozenset()) -> ModelData:
+def resolve(instance: Instance, open_facilities=frozenset(), tracked=()) -> ModelData:
     """`open_facilities` keep their activity columns in every period they are
-    online, even at zero capacity (so a sweep can give them capacity)."""
+    online, even at zero capacity (so a sweep can give them capacity);
+    `tracked` products carry their makers even where no cap reads them (every
+    future of a stochastic instance tracks the same products: section 6)."""
     labels = [str(p) for p in instance.periods]
     count = len(labels)
     covered_countries = set(instance.covered_countries)
-    tracked = set(tracked_products(instance))
+    tracked = set(tracked_products(instance)) | set(tracked)
 
     products = {}
     for name, product in instance.products.items():

@@ -60,6 +60,16 @@ class Product(_Entity):
     sale_limit: Series = Field(0.0, description="t per period that may be sold")
 
 
+class Offtake(_Entity):
+    """An offtake contract (SPEC section 6): a reservation signed now, from `reveal` on."""
+
+    fee: Series = Field(0.0, description="USD/kg of reserved activity, paid whether taken or not")
+    take_or_pay: Share = Field(0.0, description="Share of the reservation paid for in every future, at its cost")
+    spot_markup: NonNegative | None = Field(
+        None, description="Extra share of cost paid for activity beyond the reservation (absent: none allowed)"
+    )
+
+
 class Facility(_Entity):
     id: StrictStr
     name: str | None = Field(None, description="Display name (default: id)")
@@ -85,6 +95,7 @@ class Facility(_Entity):
     risk: Share = Field(0.0, description="Policy-risk score in [0, 1]")
     reserved: Series = Field(0.0, description="t of activity per period claimed by others first")
     min_take: Series = Field(0.0, description="t of activity per period paid for (take-or-pay)")
+    offtake: Offtake | None = Field(None, description="Offtake terms under uncertainty (section 6)")
 
     @property
     def display_name(self) -> str:
@@ -169,6 +180,40 @@ class Scenario(_Entity):
     add_policies: list[Policy] = Field(default_factory=list)
 
 
+class Outcome(_Entity):
+    scenario: StrictStr | None = Field(
+        None, description="Scenario name(s), comma separated, applied in this outcome (absent: no change)"
+    )
+    probability: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = Field(
+        description="Probability of this outcome, in [0, 1]"
+    )
+
+
+class Event(_Entity):
+    name: StrictStr
+    outcomes: Annotated[list[Outcome], Field(min_length=1)]
+
+
+class Sample(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    n: Annotated[StrictInt, Field(ge=1)] = Field(description="Number of futures drawn")
+    seed: StrictInt = Field(0, description="Seed of the random generator")
+
+
+class Uncertainty(_Entity):
+    """Two-stage decisions under uncertainty (SPEC section 6)."""
+
+    reveal: PeriodLabel | None = Field(
+        None, description="First period that differs between futures (default: the second period)"
+    )
+    alpha: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = Field(
+        0.9, description="CVaR level: the mean of the worst (1 - alpha) of outcomes"
+    )
+    omega: Share = Field(0.0, description="Weight of CVaR in the objective (0: risk-neutral)")
+    events: list[Event] = Field(default_factory=list)
+    sample: Sample | None = Field(None, description="Draw n futures instead of every combination")
+
+
 class Instance(_Entity):
     """A whole planning problem: periods, products, facilities, demand, policies."""
 
@@ -187,6 +232,7 @@ class Instance(_Entity):
     demand: list[Demand] = Field(default_factory=list)
     policies: list[Policy] = Field(default_factory=list)
     scenarios: dict[StrictStr, Scenario] = Field(default_factory=dict)
+    uncertainty: Uncertainty | None = None
 
     def facility(self, facility_id: str) -> Facility:
         for facility in self.facilities:
@@ -379,6 +425,7 @@ _MESSAGES = {
     "finite_number": "expected a finite number",
     "too_short": "expected a non-empty list (an empty list is refused)",
     "literal_error": "expected {expected}",
+    "less_than": "expected a number < {lt}",
 }
 
 
@@ -590,6 +637,8 @@ def check_instance(instance: Instance, locator: _Locator | None = None) -> list[
                 f"a cost mapping needs a key at the first period {labels[0]} "
                 "(a cost that starts later would make earlier activity free)",
             )
+        if facility.offtake is not None:
+            series(path + ("offtake", "fee"), facility.offtake.fee)
         if facility.online is not None and online_index(instance, facility.online) is None:
             grid = period_grid(instance.periods)
             expected = (
@@ -646,6 +695,62 @@ def check_instance(instance: Instance, locator: _Locator | None = None) -> list[
     for name, scenario in instance.scenarios.items():
         for index, policy in enumerate(scenario.add_policies):
             check_policy(("scenarios", name, "add_policies", index), policy)
+    if getattr(instance, "uncertainty", None) is not None:
+        problems += check_uncertainty(instance, locator)
+    return problems
+
+
+#: What a scenario named by an uncertainty event may `set` on a facility: what
+#: varies by period (SPEC section 6); every future has the same supply chain.
+FUTURE_FIELDS = ("capacity", "availability", "reserved", "min_take", "cost", "online", "ramp_up")
+
+
+def check_uncertainty(instance: Instance, locator: _Locator) -> list[Problem]:
+    """Section 6: events, outcomes, probabilities, scenarios that may vary, reveal."""
+    problems: list[Problem] = []
+    uncertainty = instance.uncertainty
+    base = ("uncertainty",)
+    labels = [str(p) for p in instance.periods]
+    if uncertainty.reveal is not None and str(uncertainty.reveal) not in labels:
+        problems.append(locator.problem(
+            base + ("reveal",),
+            f"expected a period label among the periods {labels[0]}..{labels[-1]}, got {uncertainty.reveal!r}",
+        ))
+    named: dict[str, tuple] = {}
+    seen: set[str] = set()
+    for e, event in enumerate(uncertainty.events):
+        path = base + ("events", e)
+        if event.name in seen:
+            problems.append(locator.problem(path + ("name",), f"event name {event.name!r} is used more than once"))
+        seen.add(event.name)
+        total = sum(outcome.probability for outcome in event.outcomes)
+        if abs(total - 1.0) > 1e-9:
+            problems.append(locator.problem(
+                path + ("outcomes",),
+                f"the probabilities of event {event.name!r} must sum to 1, got {total:.12g}",
+            ))
+        for o, outcome in enumerate(event.outcomes):
+            for name in (n.strip() for n in (outcome.scenario or "").split(",")):
+                if not name:
+                    continue
+                if name not in instance.scenarios:
+                    known = ", ".join(sorted(instance.scenarios)) or "(none)"
+                    problems.append(locator.problem(
+                        path + ("outcomes", o, "scenario"),
+                        f"unknown scenario {name!r}; the instance has: {known}",
+                    ))
+                else:
+                    named.setdefault(name, path + ("outcomes", o, "scenario"))
+    for name, where in named.items():
+        for facility_id, fields in instance.scenarios[name].set.items():
+            for field in fields:
+                if field not in FUTURE_FIELDS:
+                    problems.append(locator.problem(
+                        ("scenarios", name, "set", facility_id, field),
+                        f"scenario {name!r} is an outcome of {format_location(where)}, so it may change only "
+                        f"what varies by period ({', '.join(FUTURE_FIELDS)}, demand quantity and "
+                        f"shortfall_penalty, policies); not {field!r}: every future has the same supply chain",
+                    ))
     return problems
 
 

@@ -72,6 +72,117 @@ def new_highs() -> highspy.Highs:
     return highs
 
 
+@dataclass
+class StandardForm:
+    """A model as arrays: `row_lower <= matrix @ x <= row_upper`, `x >= col_lower`,
+    cost `cost @ x` (USD million); rows in family order, columns in declaration order."""
+
+    matrix: sparse.csc_matrix
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    col_lower: np.ndarray
+    cost: np.ndarray
+    row_blocks: dict  # family -> (keys, first row)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.matrix.shape
+
+
+def standard_form(model: pyo.ConcreteModel) -> StandardForm:
+    """The row families and objective terms of a model as one sparse matrix."""
+    ncol = model.column_count
+    lows = [
+        floors if floors is not None else np.zeros(len(model.columns[name][0]))
+        for name, floors in model.floors.items()
+    ]
+    row_blocks: dict[str, tuple[list, int]] = {}
+    counts, indexes, values, lower, upper = [], [], [], [], []
+    row = 0
+    for family in model.row_families.values():
+        row_blocks[family.name] = (family.keys, row)
+        row += len(family.keys)
+        sizes = np.fromiter((len(t) for t in family.terms), dtype=np.int64, count=len(family.terms))
+        total = int(sizes.sum())
+        counts.append(sizes)
+        indexes.append(np.fromiter((col for t in family.terms for _, col in t), dtype=np.int64, count=total))
+        values.append(np.fromiter((c for t in family.terms for c, _ in t), dtype=float, count=total))
+        lower.append(family.lower)
+        upper.append(family.upper)
+    nrow = row
+    starts = np.concatenate([[0], np.cumsum(np.concatenate(counts))]) if counts else np.zeros(1, dtype=np.int64)
+    by_rows = sparse.csr_matrix(
+        (
+            np.concatenate(values) if values else np.zeros(0),
+            np.concatenate(indexes) if indexes else np.zeros(0, dtype=np.int64),
+            starts,
+        ),
+        shape=(nrow, ncol),
+    )
+    del indexes, values
+    by_rows.sum_duplicates()  # a trader's input and output of one product share a row
+    cost = np.zeros(ncol)
+    terms = model.objective_terms
+    if terms:
+        np.add.at(
+            cost,
+            np.fromiter((col for _, col in terms), dtype=np.int64, count=len(terms)),
+            np.fromiter((c for c, _ in terms), dtype=float, count=len(terms)),
+        )
+    return StandardForm(
+        matrix=by_rows.tocsc(),
+        row_lower=np.concatenate(lower) if lower else np.zeros(0),
+        row_upper=np.concatenate(upper) if upper else np.zeros(0),
+        col_lower=np.concatenate(lows) if lows else np.zeros(0),
+        cost=cost,
+        row_blocks=row_blocks,
+    )
+
+
+def highs_model(
+    matrix: sparse.csc_matrix,
+    cost: np.ndarray,
+    col_lower: np.ndarray,
+    col_upper: np.ndarray,
+    row_lower: np.ndarray,
+    row_upper: np.ndarray,
+    time_limit: float | None = None,
+    threads: int | None = None,
+) -> highspy.Highs:
+    """A silent Highs object holding the LP (infinite bounds as HiGHS's)."""
+    nrow, ncol = matrix.shape
+    lp = highspy.HighsLp()
+    lp.num_col_ = ncol
+    lp.num_row_ = nrow
+    lp.col_cost_ = cost
+    lp.col_lower_ = np.where(np.isinf(col_lower), -highspy.kHighsInf, col_lower)
+    lp.col_upper_ = np.where(np.isinf(col_upper), highspy.kHighsInf, col_upper)
+    lp.row_lower_ = np.where(np.isinf(row_lower), -highspy.kHighsInf, row_lower)
+    lp.row_upper_ = np.where(np.isinf(row_upper), highspy.kHighsInf, row_upper)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
+    lp.a_matrix_.value_ = matrix.data
+    highs = new_highs()
+    if threads:
+        highs.setOptionValue("threads", threads)
+    if time_limit:
+        highs.setOptionValue("time_limit", float(time_limit))
+    status = highs.passModel(lp)
+    if status == highspy.HighsStatus.kError:
+        raise RuntimeError("HiGHS refused the model (a bug in ree_opt: please report it)")
+    return highs
+
+
+def run_highs(highs: highspy.Highs) -> tuple[str, str]:
+    """Run HiGHS; (our status, HiGHS's name for it)."""
+    highs.run()
+    status = highs.getModelStatus()
+    name = highs.modelStatusToString(status)
+    key = str(status).split(".")[-1]
+    return STATUS.get(key, "error"), name
+
+
 class CompiledModel:
     """A model in a kept HiGHS object, with maps back to the model.
 
@@ -82,70 +193,17 @@ class CompiledModel:
 
     def __init__(self, model: pyo.ConcreteModel, time_limit: float | None = None, threads: int | None = None):
         self.model = model
-        ncol = model.column_count
-        lows = [
-            floors if floors is not None else np.zeros(len(model.columns[name][0]))
-            for name, floors in model.floors.items()
-        ]
-
-        self.row_blocks: dict[str, tuple[list, int]] = {}
-        counts, indexes, values, lower, upper = [], [], [], [], []
-        row = 0
-        for family in model.row_families.values():
-            self.row_blocks[family.name] = (family.keys, row)
-            row += len(family.keys)
-            sizes = np.fromiter((len(t) for t in family.terms), dtype=np.int64, count=len(family.terms))
-            total = int(sizes.sum())
-            counts.append(sizes)
-            indexes.append(np.fromiter((col for t in family.terms for _, col in t), dtype=np.int64, count=total))
-            values.append(np.fromiter((c for t in family.terms for c, _ in t), dtype=float, count=total))
-            lower.append(family.lower)
-            upper.append(family.upper)
-        nrow = row
-        starts = np.concatenate([[0], np.cumsum(np.concatenate(counts))]) if counts else np.zeros(1, dtype=np.int64)
-        row_lower = np.concatenate(lower) if lower else np.zeros(0)
-        row_upper = np.concatenate(upper) if upper else np.zeros(0)
-        by_rows = sparse.csr_matrix(
-            (np.concatenate(values) if values else np.zeros(0), np.concatenate(indexes) if indexes else np.zeros(0, dtype=np.int64), starts),
-            shape=(nrow, ncol),
-        )
-        del indexes, values
-        by_rows.sum_duplicates()  # a trader's input and output of one product share a row
-        matrix = by_rows.tocsc()
-        del by_rows
-
+        form = standard_form(model)
+        self.row_blocks = form.row_blocks
         # `base_cost` as built; `cost` as set now (a sweep may scale it).
-        self.base_cost = np.zeros(ncol)
-        terms = model.objective_terms
-        if terms:
-            np.add.at(
-                self.base_cost,
-                np.fromiter((col for _, col in terms), dtype=np.int64, count=len(terms)),
-                np.fromiter((c for c, _ in terms), dtype=float, count=len(terms)),
-            )
+        self.base_cost = form.cost
         self.cost = self.base_cost.copy()
         self.offset = 0.0
-
-        lp = highspy.HighsLp()
-        lp.num_col_ = ncol
-        lp.num_row_ = nrow
-        lp.col_cost_ = self.cost
-        lp.col_lower_ = np.concatenate(lows) if lows else np.zeros(0)
-        lp.col_upper_ = np.full(ncol, highspy.kHighsInf)
-        lp.row_lower_ = np.where(np.isinf(row_lower), -highspy.kHighsInf, row_lower)
-        lp.row_upper_ = np.where(np.isinf(row_upper), highspy.kHighsInf, row_upper)
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
-        lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
-        lp.a_matrix_.value_ = matrix.data
-        self.highs = new_highs()
-        if threads:
-            self.highs.setOptionValue("threads", threads)
-        if time_limit:
-            self.highs.setOptionValue("time_limit", float(time_limit))
-        status = self.highs.passModel(lp)
-        if status == highspy.HighsStatus.kError:
-            raise RuntimeError("HiGHS refused the model (a bug in ree_opt: please report it)")
+        nrow, ncol = form.shape
+        self.highs = highs_model(
+            form.matrix, self.cost, form.col_lower, np.full(ncol, np.inf),
+            form.row_lower, form.row_upper, time_limit, threads,
+        )
         self.row_count = nrow
 
     # -- maps back to the model -------------------------------------------------
@@ -160,12 +218,8 @@ class CompiledModel:
         return keys, np.arange(start, start + len(keys), dtype=np.int64)
 
     # -- solving ---------------------------------------------------------------
-    def _run(self) -> str:
-        self.highs.run()
-        status = self.highs.getModelStatus()
-        name = self.highs.modelStatusToString(status)
-        key = str(status).split(".")[-1]
-        return STATUS.get(key, "error" if key not in ("kOptimal",) else "optimal"), name
+    def _run(self) -> tuple[str, str]:
+        return run_highs(self.highs)
 
     def solve(self, tie_break_columns: np.ndarray | None = None) -> Outcome:
         """Minimize cost; then, among cost-optimal plans, the tie-break columns."""

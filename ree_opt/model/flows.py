@@ -61,7 +61,12 @@ def add_flows(model, data: ModelData, balance: Terms, objective: list) -> None:
         if f.active[t]
     ]
     act = nonnegative(model, "act", act_keys, "t of activity of f producing label-l output in t")
-    paid_floor = {(f.id, t): f.min_take_t[t] for f in facilities for t in periods if f.min_take_t[t] > 0}
+    paid_floor = {
+        (f.id, t): f.min_take_t[t]
+        for f in facilities
+        for t in periods
+        if f.min_take_t[t] > 0 or (f.contracted is not None and f.contracted[t])
+    }
     paid = nonnegative(model, "paid", paid_floor, "t of activity paid for (take-or-pay)", lower=paid_floor)
 
     capacity, take_or_pay, cap_rhs = Terms(), Terms(), {}
