@@ -13,6 +13,7 @@ from .instance import Instance, InstanceError, load_instance
 from .plan import Plan, solve
 from .report import build_report as report
 from .solution import Solution
+from .stochastic import StochasticSolution, risk_frontier, solve_stochastic
 
 __all__ = [
     "Comparison",
@@ -20,13 +21,16 @@ __all__ = [
     "InstanceError",
     "Plan",
     "Solution",
+    "StochasticSolution",
     "frontier",
     "load_instance",
     "non_china_premium",
     "premium_curve",
     "report",
+    "risk_frontier",
     "scenario_table",
     "solve",
+    "solve_stochastic",
     "sweep",
     "tornado",
 ]

@@ -116,6 +116,35 @@ def cmd_premium(args) -> int:
     return EXIT_OK
 
 
+def cmd_stochastic(args) -> int:
+    from .stochastic import solve_stochastic
+    from .stochastic.text import stochastic_tables, stochastic_text
+
+    sample = None
+    if args.sample is not None:
+        sample = {"n": args.sample, "seed": args.seed if args.seed is not None else 0}
+    instance = load_instance(args.instance)
+    with Progress(1, "building the futures", args.quiet) as progress:
+        solution = solve_stochastic(
+            instance, alpha=args.alpha, omega=args.omega, sample=sample, time_limit=args.time_limit,
+        )
+        progress(1)
+    tables = stochastic_tables(solution)
+    if args.out and solution.optimal:
+        write_tables(args.out, tables, inputs=[args.instance])
+    if args.json:
+        _emit_json({
+            "status": solution.status,
+            "message": solution.message,
+            **{name: _records(table) for name, table in tables.items()},
+        })
+    else:
+        print(stochastic_text(solution, str(args.instance)))
+    if not solution.optimal:
+        raise CommandError(f"the solve ended {solution.status}: {solution.message}")
+    return EXIT_OK
+
+
 def _where(text: str | None) -> dict | None:
     if not text:
         return None
@@ -294,6 +323,16 @@ def parser() -> argparse.ArgumentParser:
     compare.add_argument("--markdown", action="store_true", help="print a Markdown table")
     compare.add_argument("--out", type=Path, help="directory to write scenarios.csv to")
     compare.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+    stochastic = command("stochastic", cmd_stochastic, "decide now under uncertainty: the offtakes to sign and "
+                         "the stock to build before the future is known (SPEC section 6)")
+    stochastic.add_argument("--omega", type=float, help="weight of CVaR in the objective, in [0, 1]")
+    stochastic.add_argument("--alpha", type=float, help="CVaR level in [0, 1): the mean of the worst (1 - alpha)")
+    stochastic.add_argument("--sample", type=int, metavar="N", help="draw N futures instead of every combination")
+    stochastic.add_argument("--seed", type=int, help="seed of the draws (with --sample; default 0)")
+    stochastic.add_argument("--time-limit", type=float, help="seconds HiGHS may take")
+    stochastic.add_argument("--out", type=Path, help="directory to write the tables to, as CSV")
+    stochastic.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
     report = command("report", cmd_report, "the sensitivity report: one self-contained HTML file with charts "
                      "(or Markdown with PNG charts, or CSV tables)")

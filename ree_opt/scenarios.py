@@ -71,6 +71,7 @@ def patch(
     problems: list[Problem] = []
     data = instance.model_dump(by_alias=True, exclude_none=True)
     data["scenarios"] = {}
+    data.pop("uncertainty", None)  # it names the scenarios; given back by apply_scenario
     facilities = {item["id"]: item for item in data["facilities"]}
     penalties = {key: item["shortfall_penalty"] for key, item in data["products"].items()}
 
@@ -177,5 +178,5 @@ def apply_scenario(
         result = patch(result, definitions[name], name, locator, policies if last else ())
     if not names:
         result = patch(instance, Scenario(), "policies", locator, policies)
-    result = result.model_copy(update={"scenarios": definitions})
+    result = result.model_copy(update={"scenarios": definitions, "uncertainty": instance.uncertainty})
     return result

@@ -1,0 +1,189 @@
+"""The extensive form: every future's model joined into one HiGHS model.
+
+Columns: the first stage once (future 0's, which every future shares), then
+each future's own columns, then (with CVaR) eta and one u per future.
+Rows: the first-stage rows once (periods before `reveal` read only
+first-stage columns), each future's other rows, and (with CVaR)
+
+    cvar[s]:  u_s + eta - C_s(x) >= 0
+
+Objective (USD million):
+
+    (1 - omega) sum_s pi_s C_s + omega (eta + 1/(1 - alpha) sum_s pi_s u_s)
+
+where C_s is the future's whole cost (first stage included). The weights
+are costs on the kept HiGHS object, so omega moves in place (risk frontier)
+and the first stage can be fixed in place (the nominal plan, for VSS).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from ..solver import Outcome, StandardForm, highs_model, run_highs, standard_form
+from .future import FutureModel, first_stage_mask, first_stage_rows
+
+
+@dataclass
+class FutureColumns:
+    """Where one future's columns sit in the extensive form."""
+
+    columns: np.ndarray  # global column of each of the future's own columns
+    cost: np.ndarray  # the future's cost per own column (USD million per unit)
+    rows: np.ndarray  # global row of each of its rows (-1: a first-stage row kept once, from future 0)
+
+
+class ExtensiveForm:
+    def __init__(
+        self,
+        futures: list[FutureModel],
+        probabilities,
+        alpha: float,
+        omega: float,
+        with_cvar: bool | None = None,
+        time_limit: float | None = None,
+    ):
+        self.futures = futures
+        self.probabilities = np.asarray(probabilities, dtype=float)
+        self.alpha, self.omega = float(alpha), float(omega)
+        self.with_cvar = omega > 0 if with_cvar is None else with_cvar
+        reveal = futures[0].reveal
+        self.forms: list[StandardForm] = []
+
+        first = first_stage_mask(futures[0].model, reveal)
+        self.first_local = np.flatnonzero(first)  # future 0's first-stage columns, in order
+        self.first_local_set = set(self.first_local.tolist())
+        self.first_index = {int(c): i for i, c in enumerate(self.first_local)}  # future 0's column -> first-stage index
+        first_keys = self._stage_keys(futures[0].model, first)
+        n_first = len(self.first_local)
+        next_col, next_row = n_first, 0
+        self.placements: list[FutureColumns] = []
+        blocks, lower, upper, col_lower = [], [], [], []
+        col_lower_first = None
+        for s, future in enumerate(futures):
+            form = standard_form(future.model)
+            self.forms.append(form)
+            mask = first if s == 0 else first_stage_mask(future.model, reveal)
+            if s and self._stage_keys(future.model, mask) != first_keys:
+                raise RuntimeError("futures differ before `reveal` (a bug in ree_opt: please report it)")
+            nrow, ncol = form.shape
+            columns = np.empty(ncol, dtype=np.int64)
+            columns[mask] = np.arange(n_first)
+            own = np.flatnonzero(~mask)
+            columns[own] = next_col + np.arange(len(own))
+            next_col += len(own)
+            if s == 0:
+                col_lower_first = form.col_lower[mask]
+            col_lower.append(form.col_lower[own])
+
+            keep = np.ones(nrow, dtype=bool) if s == 0 else ~first_stage_rows(future.model, reveal)
+            rows = np.full(nrow, -1, dtype=np.int64)
+            rows[keep] = next_row + np.arange(int(keep.sum()))
+            next_row += int(keep.sum())
+            coo = form.matrix.tocoo()
+            kept = keep[coo.row]
+            blocks.append((rows[coo.row[kept]], columns[coo.col[kept]], coo.data[kept]))
+            lower.append(form.row_lower[keep])
+            upper.append(form.row_upper[keep])
+            self.placements.append(FutureColumns(columns, form.cost, rows))
+            form.matrix = None  # the future's rows now live in the extensive form
+
+        self.first_columns = np.arange(n_first)
+        self.first_cost = self.forms[0].cost[self.first_local]
+        count = len(futures)
+        self.eta = next_col if self.with_cvar else None
+        self.u = next_col + 1 + np.arange(count) if self.with_cvar else np.zeros(0, dtype=np.int64)
+        ncol = next_col + (1 + count if self.with_cvar else 0)
+        self.column_count, self.scenario_row_count = ncol, next_row
+
+        if self.with_cvar:
+            for s, placed in enumerate(self.placements):
+                nonzero = np.flatnonzero(placed.cost)
+                rows = np.full(len(nonzero) + 2, next_row + s, dtype=np.int64)
+                cols = np.concatenate([placed.columns[nonzero], [self.eta, self.u[s]]])
+                vals = np.concatenate([-placed.cost[nonzero], [1.0, 1.0]])
+                blocks.append((rows, cols, vals))
+            lower.append(np.zeros(count))
+            upper.append(np.full(count, np.inf))
+            next_row += count
+        self.row_count = next_row
+
+        rows = np.concatenate([b[0] for b in blocks])
+        cols = np.concatenate([b[1] for b in blocks])
+        vals = np.concatenate([b[2] for b in blocks])
+        matrix = sparse.csc_matrix((vals, (rows, cols)), shape=(next_row, ncol))
+        matrix.sum_duplicates()
+        del rows, cols, vals, blocks
+        self.col_lower = np.concatenate(
+            [col_lower_first] + col_lower + ([np.array([-np.inf]), np.zeros(count)] if self.with_cvar else [])
+        )
+        self.cost = self.weights(self.omega)
+        self.highs = highs_model(
+            matrix, self.cost, self.col_lower, np.full(ncol, np.inf),
+            np.concatenate(lower), np.concatenate(upper), time_limit,
+        )
+
+    @staticmethod
+    def _stage_keys(model, mask) -> list:
+        keys = []
+        for name, (names, start) in model.columns.items():
+            keys += [(name, key) for i, key in enumerate(names) if mask[start + i]]
+        return keys
+
+    # -- the objective ---------------------------------------------------------
+    def weights(self, omega: float) -> np.ndarray:
+        """Column costs of (1 - omega) E[C] + omega (eta + E[u] / (1 - alpha))."""
+        cost = np.zeros(self.column_count)
+        # first-stage columns: the same cost in every future, probabilities sum to 1
+        cost[self.first_columns] = (1.0 - omega) * self.first_cost * self.probabilities.sum()
+        for pi, placed in zip(self.probabilities, self.placements):
+            own = placed.columns >= len(self.first_columns)
+            cost[placed.columns[own]] += (1.0 - omega) * pi * placed.cost[own]
+        if self.with_cvar:
+            cost[self.eta] = omega
+            cost[self.u] = omega * self.probabilities / (1.0 - self.alpha)
+        return cost
+
+    def set_omega(self, omega: float) -> None:
+        if omega > 0 and not self.with_cvar:
+            raise ValueError("this extensive form was built without CVaR rows")
+        self.omega = float(omega)
+        self.cost = self.weights(omega)
+        self.highs.changeColsCost(self.column_count, np.arange(self.column_count, dtype=np.int32), self.cost)
+
+    # -- the first stage -------------------------------------------------------
+    def fix_first_stage(self, values: np.ndarray | None) -> None:
+        """Fix the first-stage columns to `values` (None: free them again)."""
+        cols = self.first_columns.astype(np.int32)
+        if values is None:
+            lower, upper = self.col_lower[self.first_columns], np.full(len(cols), np.inf)
+        else:
+            lower = upper = np.maximum(np.asarray(values, dtype=float), self.col_lower[self.first_columns])
+        self.highs.changeColsBounds(len(cols), cols, lower, upper)
+
+    # -- solving ---------------------------------------------------------------
+    def solve(self) -> Outcome:
+        try:
+            status, name = run_highs(self.highs)
+        except Exception as error:  # solver trouble is a status, not an exception
+            return Outcome("error", None, None, None, str(error))
+        if status != "optimal":
+            return Outcome(status, None, None, None, f"HiGHS: {name}")
+        solution = self.highs.getSolution()
+        return Outcome(
+            "optimal",
+            float(self.highs.getInfo().objective_function_value),
+            np.asarray(solution.col_value, dtype=float),
+            np.asarray(solution.row_dual, dtype=float),
+        )
+
+    def future_costs(self, values: np.ndarray) -> np.ndarray:
+        """C_s of every future (USD million)."""
+        return np.array([placed.cost @ values[placed.columns] for placed in self.placements])
+
+    def future_values(self, s: int, values: np.ndarray) -> np.ndarray:
+        """The future's own column values (its model's column order)."""
+        return values[self.placements[s].columns]

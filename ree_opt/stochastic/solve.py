@@ -1,0 +1,266 @@
+"""Decide now, under uncertainty (SPEC section 6).
+
+    solve_stochastic(instance, alpha=None, omega=None, sample=None, policies=())
+
+builds one model per future (`future.future_model`, the scenario_creator
+shape), joins them into the extensive form, and reports the plan before
+`reveal`, the offtakes to sign, the stockpile, each future's cost, and the
+value of the stochastic solution (VSS) and of perfect information (EVPI).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from pydantic import ValidationError
+
+from ..data import COVERED, ModelData, resolve, tracked_products
+from ..instance import Instance, InstanceError, Problem, Uncertainty, load_instance
+from ..plan import InstanceLike, paused_garbage_collection
+from ..scenarios import apply_scenario
+from ..solver import CompiledModel
+from .extensive import ExtensiveForm
+from .future import FutureModel, first_stage_mask, future_data, future_model
+from .futures import Future, enumerate_futures, reveal_index
+from .results import (
+    FRONTIER_COLUMNS,
+    StochasticSolution,
+    conditional_value_at_risk,
+    failed,
+    first_stage_solution,
+    future_tables,
+    offtake_table,
+    risk_measure,
+    stockpile_table,
+    value_at_risk,
+)
+
+
+@dataclass
+class StochasticProblem:
+    """An instance's futures and their models, ready to be joined."""
+
+    base: Instance  # the instance with `policies` added: what every future sees before `reveal`
+    uncertainty: Uncertainty
+    futures: list[Future]
+    reveal: int
+    tracked: frozenset
+    base_data: ModelData
+
+    def instance_of(self, future: Future) -> Instance:
+        return apply_scenario(self.base, list(future.scenarios)) if future.scenarios else self.base
+
+    def model_of(self, future: Future) -> FutureModel:
+        """One future's model (mpi-sppy's scenario_creator calls this)."""
+        data = future_data(self.base_data, self.instance_of(future), self.reveal, self.tracked, len(self.base.policies))
+        return future_model(data, self.reveal)
+
+    def nominal_model(self) -> FutureModel:
+        """The instance as it is, ignoring uncertainty and offtakes (for VSS)."""
+        return future_model(resolve(self.base, tracked=self.tracked), self.reveal, offtakes=False)
+
+
+def stochastic_problem(
+    instance: InstanceLike,
+    alpha: float | None = None,
+    omega: float | None = None,
+    sample: Mapping | None = None,
+    policies: Iterable = (),
+) -> StochasticProblem:
+    instance = load_instance(instance)
+    if instance.uncertainty is None:
+        raise InstanceError([Problem(
+            "uncertainty",
+            "the instance has no `uncertainty` section: add one (events whose outcomes are the instance's "
+            "scenarios, SPEC section 6) to decide under uncertainty",
+        )])
+    overrides = {k: v for k, v in (("alpha", alpha), ("omega", omega), ("sample", sample)) if v is not None}
+    try:
+        uncertainty = Uncertainty.model_validate({**instance.uncertainty.model_dump(exclude_none=True), **overrides})
+    except ValidationError as error:
+        raise InstanceError([
+            Problem(".".join(str(p) for p in item["loc"]), f"{item['msg']} (got {item.get('input')!r})")
+            for item in error.errors()
+        ]) from None
+    base = apply_scenario(instance, None, policies)
+    futures = enumerate_futures(uncertainty, uncertainty.sample)
+    reveal = reveal_index(base, uncertainty)
+    tracked = set(tracked_products(base))
+    for names in {f.scenarios for f in futures}:
+        if names:
+            tracked |= set(tracked_products(apply_scenario(base, list(names))))
+    tracked = frozenset(tracked)
+    return StochasticProblem(base, uncertainty, futures, reveal, tracked, resolve(base, tracked=tracked))
+
+
+def solve_stochastic(
+    instance: InstanceLike,
+    alpha: float | None = None,
+    omega: float | None = None,
+    sample: Mapping | None = None,
+    policies: Iterable = (),
+    time_limit: float | None = None,
+    progress: Callable[[int], None] | None = None,
+    value_of_information: bool = True,
+) -> StochasticSolution:
+    """The two-stage plan of an instance with an `uncertainty` section.
+
+    Keyword arguments override the section (`sample={"n": 1000, "seed": 7}`);
+    `policies` apply in every future and before `reveal`.
+    `value_of_information=False` skips the wait-and-see and nominal-plan
+    solves (EVPI and VSS are then None).
+    """
+    problem = stochastic_problem(instance, alpha, omega, sample, policies)
+    with paused_garbage_collection():
+        models = build_futures(problem, progress)
+        form = ExtensiveForm(
+            models, [f.probability for f in problem.futures],
+            problem.uncertainty.alpha, problem.uncertainty.omega, time_limit=time_limit,
+        )
+    solution = read_solution(problem, models, form, form.solve())
+    if solution.optimal and value_of_information:
+        add_value_of_information(solution, problem, models, form)
+    return solution
+
+
+def build_futures(problem: StochasticProblem, progress=None) -> list[FutureModel]:
+    models = []
+    for future in problem.futures:
+        models.append(problem.model_of(future))
+        if progress:
+            progress(1)
+    return models
+
+
+def read_solution(problem: StochasticProblem, models, form: ExtensiveForm, outcome) -> StochasticSolution:
+    uncertainty, name = problem.uncertainty, problem.base.name
+    if outcome.status != "optimal":
+        return failed(outcome.status, outcome.message, name, uncertainty.alpha, uncertainty.omega, problem.futures)
+    x = outcome.values
+    costs = form.future_costs(x)
+    probabilities = np.array([f.probability for f in problem.futures])
+    futures, shortfall = future_tables(problem.futures, models, form, x, costs)
+    labels = problem.base.periods
+    return StochasticSolution(
+        status="optimal",
+        objective=outcome.objective,
+        expected_cost=float(probabilities @ costs),
+        cvar=conditional_value_at_risk(costs, probabilities, uncertainty.alpha),
+        var=value_at_risk(costs, probabilities, uncertainty.alpha),
+        futures=futures,
+        offtakes=offtake_table(models[0], form, x),
+        first_stage=first_stage_solution(models[0], form, outcome),
+        stockpile=stockpile_table(models[0], form, x),
+        future_shortfall=shortfall,
+        alpha=uncertainty.alpha,
+        omega=uncertainty.omega,
+        reveal=labels[problem.reveal] if problem.reveal < len(labels) else None,
+        instance_name=name,
+    )
+
+
+def add_value_of_information(solution: StochasticSolution, problem: StochasticProblem, models, form: ExtensiveForm) -> None:
+    """EVPI = objective - WS and VSS = EEV - objective (section 6)."""
+    alpha, omega = problem.uncertainty.alpha, problem.uncertainty.omega
+    probabilities = np.array([f.probability for f in problem.futures])
+    alone = []
+    for model in models:
+        outcome = CompiledModel(model.model).solve()
+        if outcome.status != "optimal":
+            solution.message = f"a wait-and-see solve ended {outcome.status}: {outcome.message}"
+            return
+        alone.append(outcome.objective)
+    solution.wait_and_see = risk_measure(np.array(alone), probabilities, alpha, omega)
+    solution.evpi = solution.objective - solution.wait_and_see
+
+    nominal = nominal_first_stage(problem, form)
+    if nominal is None:
+        solution.message = "the nominal plan could not be solved: no VSS"
+        return
+    form.fix_first_stage(nominal)
+    try:
+        outcome = form.solve()
+    finally:
+        form.fix_first_stage(None)
+    if outcome.status != "optimal":
+        solution.message = f"the extensive form with the nominal first stage ended {outcome.status}"
+        return
+    solution.expected_value_plan = outcome.objective
+    solution.vss = outcome.objective - solution.objective
+
+
+def nominal_first_stage(problem: StochasticProblem, form: ExtensiveForm) -> np.ndarray | None:
+    """The reported plan of the deterministic solve before `reveal`, and
+    reservations equal to its activity at each contracted facility from
+    `reveal` on, as values of the extensive form's first-stage columns."""
+    nominal = problem.nominal_model()
+    compiled = CompiledModel(nominal.model)
+    keys, cols = compiled.columns_of(nominal.model.deliv)
+    covered = cols[np.array([k[1] == COVERED for k in keys], dtype=bool)] if len(keys) else cols
+    outcome = compiled.solve(covered)
+    if outcome.status != "optimal":
+        return None
+    mask = first_stage_mask(nominal.model, problem.reveal)
+    values = {}
+    for name, (names, start) in nominal.model.columns.items():
+        for i, key in enumerate(names):
+            if mask[start + i]:
+                values[(name, key)] = outcome.values[start + i]
+    activity: dict = {}
+    act_keys, act_start = nominal.model.columns["act"]
+    for i, (f_id, _, _, t) in enumerate(act_keys):
+        activity[(f_id, t)] = activity.get((f_id, t), 0.0) + outcome.values[act_start + i]
+    model0 = form.futures[0].model
+    fixed = np.zeros(len(form.first_columns))
+    position = 0
+    for name, (names, start) in model0.columns.items():
+        for i, key in enumerate(names):
+            if start + i not in form.first_local_set:
+                continue
+            if name == "reserve":
+                fixed[form.first_index[start + i]] = activity.get(key, 0.0)
+            else:
+                fixed[form.first_index[start + i]] = values[(name, key)]
+            position += 1
+    return fixed
+
+
+def risk_frontier(
+    instance: InstanceLike,
+    omegas: Iterable[float] = (0.0, 0.25, 0.5, 0.75, 1.0),
+    alpha: float | None = None,
+    sample: Mapping | None = None,
+    policies: Iterable = (),
+    time_limit: float | None = None,
+) -> pd.DataFrame:
+    """Expected cost against CVaR as omega moves (the extensive form is built
+    once; omega changes its costs in place)."""
+    problem = stochastic_problem(instance, alpha, None, sample, policies)
+    omegas = [float(w) for w in omegas]
+    for w in omegas:
+        if not 0.0 <= w <= 1.0:
+            raise InstanceError([Problem("omegas", f"expected numbers in [0, 1], got {w!r}")])
+    with paused_garbage_collection():
+        models = build_futures(problem)
+        form = ExtensiveForm(
+            models, [f.probability for f in problem.futures], problem.uncertainty.alpha, 0.0,
+            with_cvar=True, time_limit=time_limit,
+        )
+    probabilities = np.array([f.probability for f in problem.futures])
+    rows = []
+    for w in omegas:
+        form.set_omega(w)
+        outcome = form.solve()
+        if outcome.status != "optimal":
+            rows.append((w, form.alpha, np.nan, np.nan, np.nan, np.nan))
+            continue
+        costs = form.future_costs(outcome.values)
+        rows.append((
+            w, form.alpha, outcome.objective, float(probabilities @ costs),
+            conditional_value_at_risk(costs, probabilities, form.alpha),
+            value_at_risk(costs, probabilities, form.alpha),
+        ))
+    return pd.DataFrame(rows, columns=FRONTIER_COLUMNS)

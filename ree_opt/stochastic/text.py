@@ -1,0 +1,76 @@
+"""The stochastic answer on one screen, for the terminal."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..text import by_period, musd, render_table
+from .results import StochasticSolution
+
+
+def stochastic_text(solution: StochasticSolution, title: str, worst: int = 3) -> str:
+    if not solution.optimal:
+        return f"{title}: {solution.status}. {solution.message}"
+    s = solution
+    count = len(s.futures)
+    def money(label: str, value: float, tail: str = "") -> str:
+        return f"  {label:<40} USD {musd(value):>12} million{tail}"
+
+    lines = [
+        f"Decide now, under uncertainty: {title}",
+        f"  {count} futures; the future is revealed in {s.reveal}; risk weight omega {s.omega:g}, "
+        f"CVaR level alpha {s.alpha:g}",
+        money("objective ((1 - omega) E + omega CVaR)", s.objective),
+        money("expected cost", s.expected_cost),
+        money(f"CVaR (mean of the worst {100 * (1 - s.alpha):g}%)", s.cvar, f"   (VaR {musd(s.var)})"),
+    ]
+    if s.vss is not None:
+        lines += [
+            money("VSS (vs. signing the nominal plan)", s.vss),
+            money("EVPI (vs. knowing the future)", s.evpi),
+        ]
+    lines += ["", "Offtakes to sign now (t of activity reserved):"]
+    if s.offtakes.empty:
+        lines.append("  (none)")
+    else:
+        table = by_period(s.offtakes, ["facility"], list(s.offtakes["period"].unique()))
+        lines.append(render_table(table))
+        lines.append(f"  fees USD {musd(float(s.offtakes['fee_musd'].sum()))} million")
+    lines += ["", f"Stockpile to hold at the end of the first stage (before {s.reveal}), t:"]
+    stock = s.stockpile
+    lines.append(render_table(stock.set_index(["product", "label"]).round(0)) if not stock.empty else "  (none)")
+    lines += ["", "Bought before the future is known (t of activity):"]
+    activity = s.first_stage.activity
+    lines.append(
+        render_table(by_period(activity, ["facility"], s.first_stage.periods)) if not activity.empty else "  (none)"
+    )
+    lines += ["", f"The worst {min(worst, count)} futures and what they lack:"]
+    for _, row in s.worst_futures(worst).iterrows():
+        lacking = s.future_shortfall[s.future_shortfall["future"] == row["future"]]
+        lack = ", ".join(
+            f"{product} {quantity:,.0f} t"
+            for product, quantity in lacking.groupby("product", sort=False)["quantity_t"].sum().items()
+        ) or "nothing"
+        lines.append(
+            f"  future {row['future']} [{row['scenario'] or 'as the instance is'}] p = {row['probability']:.3g}: "
+            f"USD {musd(row['cost_musd'])} million; unmet: {lack}"
+        )
+    if s.message:
+        lines += ["", f"note: {s.message}"]
+    return "\n".join(lines)
+
+
+def stochastic_tables(solution: StochasticSolution) -> dict[str, pd.DataFrame | pd.Series]:
+    """Every table of the answer, by file name."""
+    first = solution.first_stage
+    return {
+        "summary": solution.summary(),
+        "futures": solution.futures,
+        "future_shortfall": solution.future_shortfall,
+        "offtakes": solution.offtakes,
+        "stockpile": solution.stockpile,
+        "first_stage_activity": first.activity,
+        "first_stage_deliveries": first.deliveries,
+        "first_stage_shortfall": first.shortfall,
+        "first_stage_stock": first.stock,
+    }
