@@ -112,6 +112,7 @@ def trader_case() -> dict:
          "capacity": 300, "cost": 239.0, "assumption": "illustrative: Chinese domestic Dy oxide at the 2025 price"}
     )
     data["scenarios"] = {}
+    data.pop("uncertainty")  # its events name the scenarios dropped here
     return data
 
 
