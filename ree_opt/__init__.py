@@ -1,5 +1,6 @@
 """ree_opt: rare-earth procurement planning with linear programming."""
 
+from . import scenarios  # noqa: F401  (registers the scenario check of instance loading)
 from .analysis import (
     Comparison,
     frontier,

@@ -501,6 +501,11 @@ def _lenient(data: Mapping) -> Instance | None:
     )
 
 
+#: Checks that need a module above this one (scenarios.py registers the check
+#: that every scenario applies cleanly), so data flows one way: no import cycle.
+LATE_CHECKS: list = []
+
+
 def parse_instance(data: Mapping, locator: _Locator | None = None) -> Instance:
     """Validate a mapping (from a file or a Python dict) into an Instance."""
     locator = locator or _Locator()
@@ -520,7 +525,8 @@ def parse_instance(data: Mapping, locator: _Locator | None = None) -> Instance:
         raise InstanceError(problems) from None
     problems = check_instance(instance, locator)
     if not problems:
-        problems = _check_scenarios(instance, locator)
+        for check in LATE_CHECKS:
+            problems += check(instance, locator)
     if problems:
         raise InstanceError(problems)
     return instance
@@ -751,17 +757,4 @@ def check_uncertainty(instance: Instance, locator: _Locator) -> list[Problem]:
                         f"what varies by period ({', '.join(FUTURE_FIELDS)}, demand quantity and "
                         f"shortfall_penalty, policies); not {field!r}: every future has the same supply chain",
                     ))
-    return problems
-
-
-def _check_scenarios(instance: Instance, locator: _Locator) -> list[Problem]:
-    """Each scenario applies cleanly and gives a valid instance."""
-    from .scenarios import apply_scenario
-
-    problems: list[Problem] = []
-    for name in instance.scenarios:
-        try:
-            apply_scenario(instance, name, locator=locator)
-        except InstanceError as error:
-            problems.extend(error.problems)
     return problems

@@ -11,6 +11,7 @@ import copy
 from collections.abc import Iterable, Sequence
 
 from .instance import (
+    LATE_CHECKS,
     Facility,
     Instance,
     InstanceError,
@@ -180,3 +181,17 @@ def apply_scenario(
         result = patch(instance, Scenario(), "policies", locator, policies)
     result = result.model_copy(update={"scenarios": definitions, "uncertainty": instance.uncertainty})
     return result
+
+
+def check_scenarios(instance: Instance, locator: _Locator) -> list[Problem]:
+    """Each scenario applies cleanly and gives a valid instance."""
+    problems: list[Problem] = []
+    for name in instance.scenarios:
+        try:
+            apply_scenario(instance, name, locator=locator)
+        except InstanceError as error:
+            problems.extend(error.problems)
+    return problems
+
+
+LATE_CHECKS.append(check_scenarios)
