@@ -125,3 +125,28 @@ def test_a_third_country_trader_passes_chinese_material_on_covered():
     after_2027 = defense[defense["period"] >= 2027]
     assert after_2027["quantity_t"].sum() > 0
     assert after_2027[after_2027["label"] == "covered"].empty  # DFARS: none of it reaches defence
+
+
+def stage_activity(solution, stage) -> dict:
+    """Tonnes of activity of one stage per period (every facility, label and country)."""
+    activity = solution.activity
+    return activity[activity["stage"] == stage].groupby("period")["quantity_t"].sum().to_dict()
+
+
+def test_baseline_keeps_buying_magnets_and_metal_in_its_last_year():
+    """Issue 12: on `end_of_horizon: kept` the baseline's 2035 magnet and
+    metal activity is at least half of 2034's, in the baseline plan and the
+    non-China plan. Read literally (`lost`), the baseline plan bought 2035's
+    magnets in 2034 (about 27,000 t, then 1,200 t) and made no metal in 2035."""
+    instance = ree_opt.load_instance(BASELINE)
+    assert instance.end_of_horizon == "kept"
+    comparison = ree_opt.non_china_premium(instance)
+    for plan in (comparison.baseline, comparison.non_china):
+        for stage in ("magnet", "metal"):
+            per_period = stage_activity(plan, stage)
+            assert per_period.get(2034, 0.0) > 0, (stage, per_period)
+            assert per_period.get(2035, 0.0) >= 0.5 * per_period[2034], (stage, per_period)
+
+    lost = ree_opt.solve(instance.model_copy(update={"end_of_horizon": "lost"}))
+    magnets = stage_activity(lost, "magnet")
+    assert magnets[2035] < 0.5 * magnets[2034]  # the spike and collapse the option removes

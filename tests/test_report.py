@@ -13,11 +13,12 @@ import pandas as pd
 import pytest
 import yaml
 from browser import Browser, chromium_path
+from builders import demand, facility, instance
 
 import ree_opt
 from ree_opt.analysis import premium_curve, sweep, tornado
 from ree_opt.outputs import OutputError
-from ree_opt.report import build_report, collect, report_factors
+from ree_opt.report import build_report, collect, layout, report_factors
 from ree_opt.report import numbers as fmt
 from ree_opt.report.data import DEFAULT_SHARES, SECTIONS
 
@@ -203,6 +204,81 @@ def test_markdown_and_csv_escape_the_instance(hostile_report, tmp_path):
     assumptions = pd.read_csv(tables / "assumptions.csv")
     assert assumptions["assumption"].str.startswith("'=HYPERLINK").any()
     assert not assumptions["assumption"].str.startswith("=").any()
+
+
+# --------------------------------------------------------------------------
+# the end-of-horizon sentence under the sourcing-mix chart
+
+EOH_OPTION = "end_of_horizon: kept"
+
+
+def three_month_lead(end_of_horizon: str, lead: float = 3) -> dict:
+    """One Australian source at 10 USD/kg with a 3-month lead (a share 0.75
+    of a year's output in-year, 0.25 the next), 100 t wanted in each of
+    2026-2028, holding 1 USD/kg per period.
+
+    lost: 2028 activity yields 0.75 t per t in the horizon (13.3 USD/kg
+    delivered), 2027 activity 1 t (0.75 t held a year: 10.75 at most), so
+    nothing is bought in 2028. 2026: 0.75 a26 = 100, a26 = 133.3 (no
+    stock); 2027 covers the rest of 300 t: a27 = 166.7, holding 58.3 t into
+    2028. Activity falls from 166.7 t to 0 t.
+    kept: 2028 activity lands whole in 2028 (10 USD/kg, no holding): a27 =
+    (100 - 0.25 x 133.3) / 0.75 = 88.9, a28 = 100 - 0.25 x 88.9 = 77.8, not
+    below half of 88.9."""
+    return instance(
+        [facility("au", "AU", 10, lead_time_months=lead)],
+        [demand(100)],
+        periods=[2026, 2027, 2028],
+        products={"ox": {"shortfall_penalty": 100, "holding_cost": 1.0}},
+        end_of_horizon=end_of_horizon,
+    )
+
+
+def test_a_last_period_drop_under_lost_is_named_as_an_end_of_horizon_effect():
+    data = collect(three_month_lead("lost"), shares=[1.0, 0.0])
+    drops = data.end_of_horizon_drops()
+    assert list(drops["plan"]) == ["baseline", "non-China"]  # AU is clean: the two plans are the same
+    assert list(drops["stage"]) == ["separation", "separation"]
+    assert list(drops["previous_t"]) == A([500 / 3, 500 / 3], rel=1e-6)
+    assert list(drops["last_t"]) == A([0.0, 0.0], abs=1e-6)
+    note = layout.end_of_horizon_note(data)
+    assert note.startswith("In 2028, the activity of the separation stage falls below half of 2027's "
+                           "(baseline plan: separation 167 t to 0 t; non-China plan: separation 167 t to 0 t).")
+    assert "end-of-horizon effect" in note and EOH_OPTION in note
+
+
+@pytest.mark.parametrize("end_of_horizon, lead", [("kept", 3), ("lost", 0)], ids=["kept", "lost-no-drop"])
+def test_no_end_of_horizon_sentence_without_lost_and_a_drop(end_of_horizon, lead):
+    """kept: 88.9 t then 77.8 t (docstring above). No lead: 100 t every year."""
+    data = collect(three_month_lead(end_of_horizon, lead), shares=[1.0, 0.0])
+    assert data.end_of_horizon_drops().empty
+    assert layout.end_of_horizon_note(data) == ""
+
+
+def test_the_spec_example_report_says_its_last_year_is_an_end_of_horizon_effect(spec_report, tmp_path):
+    """The SPEC example is on `lost`: its baseline plan buys 2028's oxide in
+    2027 and pays only the Chinese take-or-pay floor (500 t) in 2028."""
+    data, html = spec_report
+    activity = data.comparison.baseline.activity.groupby("period")["quantity_t"].sum()
+    assert activity[2028] == A(500)  # cn_ndpr_export's min_take
+    assert activity[2028] < 0.5 * activity[2027]
+    text = html.read_text()
+    note = text.index(EOH_OPTION)
+    assert text.index('id="chart-mix"') < note < text.index('id="table-mix"')  # under the chart
+    assert f"separation {fmt.tonnes(activity[2027])} t to 500 t" in text
+    markdown = build_report(SPEC_EXAMPLE, tmp_path / "memo.md", format="md", data=data).read_text()
+    assert "end\\_of\\_horizon: kept" in markdown and "end-of-horizon effect" in markdown
+
+
+def test_a_report_on_kept_has_no_end_of_horizon_sentence(tmp_path):
+    raw = yaml.safe_load(SPEC_EXAMPLE.read_text())
+    raw["end_of_horizon"] = "kept"
+    data = collect(raw)
+    assert data.end_of_horizon_drops().empty
+    html = build_report(raw, tmp_path / "report.html", data=data).read_text()
+    markdown = build_report(raw, tmp_path / "memo.md", format="md", data=data).read_text()
+    assert "end-of-horizon effect" not in html and "end-of-horizon effect" not in markdown
+    assert "id=\"chart-mix\"" in html
 
 
 # --------------------------------------------------------------------------

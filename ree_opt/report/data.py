@@ -51,6 +51,13 @@ HEAVY_PAIR = "heavy_price_multiple"
 #: Stages upstream to downstream: the order of the sourcing-mix rows.
 STAGE_ORDER = ["mine", "recycling", "separation", "metal", "magnet", "trade"]
 
+#: Under `end_of_horizon: lost`, a stage whose activity in the last period
+#: falls below this share of the period before is flagged under the
+#: sourcing-mix chart as an end-of-horizon effect (activity of at most
+#: `END_DROP_MIN_T` tonnes in the period before is not a drop).
+END_DROP_SHARE = 0.5
+END_DROP_MIN_T = 0.5
+
 BINDING_TOP = 10
 SECTIONS = [
     ("answer", "1. The answer"),
@@ -144,6 +151,32 @@ class ReportData:
         if not frames:
             return pd.DataFrame(columns=["plan", "stage", "country", "period", "quantity_t"])
         return pd.concat(frames, ignore_index=True)
+
+    def end_of_horizon_drops(self) -> pd.DataFrame:
+        """Under `end_of_horizon: lost`, each plan and stage whose activity
+        (t of output, all countries) in the last period falls below half of
+        the period before: output due after the horizon is lost, so the plan
+        buys the last period's material a period early and holds it (SPEC
+        section 3). Empty under `kept` and for a one-period horizon."""
+        columns = ["plan", "stage", "previous_period", "last_period", "previous_t", "last_t"]
+        periods = self.periods
+        if self.instance.end_of_horizon != "lost" or len(periods) < 2:
+            return pd.DataFrame(columns=columns)
+        previous, last = periods[-2], periods[-1]
+        totals = self.mix().groupby(["plan", "stage", "period"], sort=False)["quantity_t"].sum()
+        stages = {name: i for i, name in enumerate(STAGE_ORDER)}
+        rows = []
+        for plan, _ in self.plans():
+            if plan not in totals.index.get_level_values("plan"):
+                continue
+            part = totals.loc[plan]
+            for stage in sorted(dict.fromkeys(part.index.get_level_values("stage")),
+                                key=lambda s: (stages.get(s, 99), str(s))):
+                before = float(part.get((stage, previous), 0.0))
+                after = float(part.get((stage, last), 0.0))
+                if before > END_DROP_MIN_T and after < END_DROP_SHARE * before:
+                    rows.append([plan, stage, previous, last, before, after])
+        return pd.DataFrame(rows, columns=columns)
 
     # -- what binds ------------------------------------------------------------
     def binding(self, top: int = BINDING_TOP) -> pd.DataFrame:

@@ -185,16 +185,52 @@ def mix(data: ReportData) -> Section:
             rows.append([text(plan), text(stage), text(country)]
                         + [num(values.get(p, 0.0), fmt.tonnes) for p in data.periods])
     covered = ", ".join(data.instance.covered_countries)
-    return Section("mix", SECTIONS[1][1], [
+    blocks: list = [
         Paragraph(
             "Where each plan buys, stage by stage: tonnes of each stage's main output per period, stacked by the "
             f"country of the plant. Covered countries ({covered}) are in red. The non-China plan uses no covered "
             "plant for the material it delivers."),
         Chart("mix", "Sourcing mix by country and stage: baseline plan (left) beside the non-China plan (right), "
                      "t of output per period"),
+    ]
+    drops = end_of_horizon_note(data)
+    if drops:
+        blocks.append(Paragraph(drops, "note"))
+    return Section("mix", SECTIONS[1][1], blocks + [
         Table("table-mix", "Activity by plan, stage and country (t of output)",
               ["Plan", "Stage", "Country"] + [str(p) for p in data.periods], rows, wide=True),
     ])
+
+
+def end_of_horizon_note(data: ReportData) -> str:
+    """The sentence under the sourcing-mix chart when, under `end_of_horizon:
+    lost`, some stage's last-period activity falls below half of the period
+    before (`ReportData.end_of_horizon_drops`); "" otherwise."""
+    drops = data.end_of_horizon_drops()
+    if drops.empty:
+        return ""
+    previous, last = drops["previous_period"].iloc[0], drops["last_period"].iloc[0]
+    parts = []
+    for plan in dict.fromkeys(drops["plan"]):
+        rows = drops[drops["plan"] == plan]
+        stages = ", ".join(f"{r.stage} {fmt.tonnes(r.previous_t)} t to {fmt.tonnes(r.last_t)} t"
+                           for r in rows.itertuples())
+        parts.append(f"{plan} plan: {stages}")
+    order = {name: i for i, name in enumerate(STAGE_ORDER)}
+    stages = sorted(dict.fromkeys(drops["stage"]), key=lambda s: (order.get(s, 99), str(s)))
+    noun = "stage" if len(stages) == 1 else "stages"
+    return (
+        f"In {last}, the activity of the {_and(stages)} {noun} falls below half of {previous}'s "
+        f"({'; '.join(parts)}). This is an "
+        "end-of-horizon effect, not a feature of supply: the instance uses end_of_horizon: lost, under which output "
+        f"due after {last} never arrives, so the plan buys the last period's material a period early and holds it. "
+        f"The option end_of_horizon: kept counts that output in {last} instead (SPEC section 3)."
+    )
+
+
+def _and(words: list[str]) -> str:
+    words = [str(w) for w in words]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def binding(data: ReportData) -> Section:
