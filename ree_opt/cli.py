@@ -244,6 +244,20 @@ def cmd_compare(args) -> int:
     return EXIT_OK
 
 
+def cmd_convert(args) -> int:
+    from .excel import WorkbookError, convert
+
+    try:
+        written = convert(args.instance, args.output)
+    except WorkbookError as error:
+        raise CommandError(str(error), EXIT_BAD_INPUT) from None
+    if args.json:
+        _emit_json({"written": str(written)})
+    else:
+        print(f"wrote {args.output} ({written.stat().st_size / 1024:,.0f} KB)")
+    return EXIT_OK
+
+
 def _report_format(args) -> str:
     if args.format:
         return args.format
@@ -290,7 +304,7 @@ def parser() -> argparse.ArgumentParser:
 
     def command(name, function, help_text):
         sub = commands.add_parser(name, help=help_text, description=help_text)
-        sub.add_argument("instance", type=Path, help="instance file (YAML or JSON)")
+        sub.add_argument("instance", type=Path, help="instance file (YAML, JSON or an .xlsx workbook)")
         sub.add_argument("--json", action="store_true", help="print JSON for machines")
         sub.set_defaults(function=function)
         return sub
@@ -333,6 +347,10 @@ def parser() -> argparse.ArgumentParser:
     stochastic.add_argument("--time-limit", type=float, help="seconds HiGHS may take")
     stochastic.add_argument("--out", type=Path, help="directory to write the tables to, as CSV")
     stochastic.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+    convert = command("convert", cmd_convert, "turn an instance into an Excel workbook (.xlsx) or back into YAML/JSON, "
+                      "by the output's suffix; the instance is validated on the way")
+    convert.add_argument("output", type=Path, help="file to write: .xlsx, .yaml/.yml or .json (never the input)")
 
     report = command("report", cmd_report, "the sensitivity report: one self-contained HTML file with charts "
                      "(or Markdown with PNG charts, or CSV tables)")
