@@ -51,6 +51,14 @@ def _solution_tables(solution) -> dict:
     }
 
 
+def _workbook(path: Path | None) -> bool:
+    return path is not None and path.suffix.lower() == ".xlsx"
+
+
+def _covered(instance_path) -> list[str]:
+    return list(load_instance(instance_path).covered_countries)
+
+
 def cmd_validate(args) -> int:
     instance = load_instance(args.instance)
     facts = (
@@ -70,7 +78,11 @@ def cmd_solve(args) -> int:
     from .text import solution_text
 
     solution = solve(args.instance, scenario=args.scenario, tie_break=not args.no_tie_break, time_limit=args.time_limit)
-    if args.out and solution.optimal:
+    if args.out and solution.optimal and _workbook(args.out):
+        from .workbook import solution_sheets, write_workbook
+
+        write_workbook(args.out, *solution_sheets(solution, covered=_covered(args.instance)), inputs=[args.instance])
+    elif args.out and solution.optimal:
         write_tables(args.out, _solution_tables(solution), inputs=[args.instance])
     if args.json:
         payload = {"status": solution.status, "objective_musd": solution.objective, "message": solution.message}
@@ -98,7 +110,12 @@ def cmd_premium(args) -> int:
         "non_china_activity": comparison.non_china.activity,
         "non_china_binding": comparison.non_china.binding,
     }
-    if args.out:
+    if _workbook(args.out):
+        from .workbook import comparison_sheets, write_workbook
+
+        title = f"ree-opt: the non-China premium of {args.instance.name}" + (f" [{args.scenario}]" if args.scenario else "")
+        write_workbook(args.out, *comparison_sheets(comparison, title, covered=_covered(args.instance)), inputs=[args.instance])
+    elif args.out:
         write_tables(args.out, tables, inputs=[args.instance])
     if args.json:
         _emit_json(
@@ -314,7 +331,7 @@ def parser() -> argparse.ArgumentParser:
     premium = command("premium", cmd_premium, "the non-China premium: baseline beside the whole-chain clean plan")
     for sub in (solve, premium):
         sub.add_argument("--scenario", "-s", help="scenario name(s), comma separated, applied in order")
-        sub.add_argument("--out", type=Path, help="directory to write the tables to, as CSV")
+        sub.add_argument("--out", type=Path, help="directory to write the tables to, as CSV; or one Excel workbook (.xlsx)")
     solve.add_argument("--no-tie-break", action="store_true", help="skip the least-covered tie-break solve")
     solve.add_argument("--time-limit", type=float, help="seconds HiGHS may take")
     premium.add_argument("--fast", action="store_true", help="skip the per-product supply premium solves")
