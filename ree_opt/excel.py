@@ -5,8 +5,9 @@ Sheets: ``instance`` (one row per field: ``field``, ``value``), ``products``
 ``demand``, ``policies`` (one row per entity), ``scenarios`` (keyed by a
 ``scenario`` column), ``sources`` (one row per item), and a sheet of
 ``field``/``value`` rows for each mapping-valued top-level field such as
-``uncertainty``. Sheets whose name starts with ``_`` are the reader's own
-(notes, pivots) and are skipped.
+``uncertainty``, whose events go on a sheet ``events`` (one row per outcome,
+its event named in an ``event`` column). Sheets whose name starts with
+``_`` are the reader's own (notes, pivots) and are skipped.
 
 Cells:
 - An empty cell is the field's default.
@@ -277,7 +278,7 @@ def read_workbook(path: str | os.PathLike) -> tuple[dict, _CellLocator]:
     finally:
         workbook.close()
 
-    known = {"instance", "sources"} | set(TABLES)
+    known = {"instance", "sources", "events"} | set(TABLES)
     for name, sheet in sheets.items():
         if name not in known and name not in Instance.model_fields:
             problems.append(
@@ -299,10 +300,12 @@ def read_workbook(path: str | os.PathLike) -> tuple[dict, _CellLocator]:
             data[name] = {k: v for k, v in rows} if key else [v for _, v in rows]
         elif name == "sources":
             data["sources"] = _read_sources(sheet, cells)
-        elif name != "instance" and name in Instance.model_fields:
+        elif name not in ("instance", "events") and name in Instance.model_fields:
             model = _model_of(Instance.model_fields[name].annotation)
             data[name] = _read_fields(sheet, model, (name,), cells, problems, display)
             cells.setdefault((name,), f"{sheet.title}!A1")
+    if "events" in sheets:
+        _read_events(sheets["events"], data, periods, cells, problems, display)
     locator = _CellLocator(display, cells)
     if problems:
         structural = [p for p in problems if not p.location]
@@ -425,6 +428,50 @@ def _read_table(sheet, name, model, key, periods, cells, problems, display) -> l
     return rows
 
 
+def _outcome_model():
+    event = _model_of(_model_of(Instance.model_fields["uncertainty"].annotation).model_fields["events"].annotation)
+    return event, _model_of(event.model_fields["outcomes"].annotation)
+
+
+def _read_events(sheet: _Sheet, data: dict, periods, cells: dict, problems: list, display: str) -> None:
+    """The `events` sheet: one row per outcome, its event named in an `event` column."""
+    if "uncertainty" not in Instance.model_fields:
+        problems.append(Problem("", "unknown sheet 'events'", display))
+        return
+    uncertainty = data.setdefault("uncertainty", {})
+    if not isinstance(uncertainty, dict):
+        return
+    if "events" in uncertainty:
+        problems.append(Problem("", "events are given twice: on the uncertainty sheet and on the events sheet", display))
+        return
+    if "event" not in sheet.header:
+        problems.append(Problem("", "sheet events needs a column 'event' naming each outcome's event", display))
+        return
+    _, outcome = _outcome_model()
+    own: dict = {}
+    rows = _read_table(sheet, "events", outcome, None, periods, own, problems, display)
+    events: list[dict] = []
+    for position, entity in rows:
+        name = entity.pop("event", None)
+        if name is None:
+            problems.append(Problem("", f"{sheet.ref(sheet.rows[position][0])}: every outcome needs its event's name in the column 'event'", display))
+            continue
+        name = str(name).strip()
+        index = next((i for i, e in enumerate(events) if e["name"] == name), None)
+        if index is None:
+            index = len(events)
+            events.append({"name": name, "outcomes": []})
+            cells[("uncertainty", "events", index)] = own[("events", position)]
+            cells[("uncertainty", "events", index, "name")] = own.get(("events", position, "event"), own[("events", position)])
+        base = ("uncertainty", "events", index, "outcomes", len(events[index]["outcomes"]))
+        for path, ref in own.items():
+            if path[:2] == ("events", position):
+                cells[base + path[2:]] = ref
+        events[index]["outcomes"].append(entity)
+    uncertainty["events"] = events
+    cells.setdefault(("uncertainty", "events"), f"{sheet.title}!A1")
+
+
 def _read_sources(sheet: _Sheet, cells: dict) -> list:
     header = [h for h in sheet.header]
     items = []
@@ -536,11 +583,11 @@ def instance_workbook(instance: Instance) -> bytes:
     periods = list(instance.periods)
     everything = instance.model_dump(by_alias=True, exclude_defaults=True)
 
-    def fields_sheet(worksheet, model, full: dict) -> None:
+    def fields_sheet(worksheet, model, full: dict, omit: tuple = ()) -> None:
         worksheet.append(["field", "value", "meaning"])
         names = [info.alias or name for name, info in model.model_fields.items()]
         for alias in [n for n in names if n not in PROVENANCE] + [n for n in names if n in PROVENANCE]:
-            if alias in TABLES or alias == "sources" or (model is Instance and _is_mapping_field(alias)):
+            if alias in TABLES or alias == "sources" or alias in omit or (model is Instance and _is_mapping_field(alias)):
                 continue
             value = full.get(alias)
             worksheet.append([alias, _cell(value), _describe(model, alias)])
@@ -554,9 +601,13 @@ def instance_workbook(instance: Instance) -> bytes:
     sheet.title = "instance"
     fields_sheet(sheet, Instance, instance.model_dump(by_alias=True, exclude_none=True))
 
-    def table_sheet(title: str, models: list, dumps: list[dict], keys: list | None = None, key: str | None = None):
+    def table_sheet(title: str, models: list, dumps: list[dict], keys: list | None = None, key: str | None = None,
+                    first: str | None = None):
         worksheet = workbook.create_sheet(title)
         columns = _table_columns(models, dumps, labels, periods, key)
+        if first:
+            columns.remove((first, None))
+            columns.insert(0, (first, None))
         heads = [name if sub is None else f"{name}[{sub}]" for name, sub in columns]
         worksheet.append(heads)
         for position, dump in enumerate(dumps):
@@ -606,7 +657,14 @@ def instance_workbook(instance: Instance) -> bytes:
         if _is_mapping_field(name) and value is not None:
             model = _model_of(Instance.model_fields[name].annotation)
             full = value.model_dump(by_alias=True, exclude_none=True) if isinstance(value, BaseModel) else dict(value)
-            fields_sheet(workbook.create_sheet(name), model or BaseModel, full)
+            events = _events_rows(full) if name == "uncertainty" else None
+            if events is not None:
+                full = {k: v for k, v in full.items() if k != "events"}
+            fields_sheet(workbook.create_sheet(name), model or BaseModel, full, ("events",) if events is not None else ())
+            if events is not None:
+                _, outcome = _outcome_model()
+                dumps = [{"event": event, **o} for event, o in events]
+                table_sheet("events", [outcome], dumps, None, None, first="event")
 
     readme = workbook.create_sheet("_readme")
     for line in README_LINES:
@@ -616,6 +674,20 @@ def instance_workbook(instance: Instance) -> bytes:
     stream = io.BytesIO()
     workbook.save(stream)
     return stream.getvalue()
+
+
+def _events_rows(uncertainty: dict) -> list[tuple[str, dict]] | None:
+    """Uncertainty's events as (event, outcome) rows, for a sheet of their own;
+    None where an event carries more than its name and outcomes (then they stay
+    YAML on the uncertainty sheet)."""
+    events = uncertainty.get("events") or []
+    if not events or any(set(e) - {"name", "outcomes"} for e in events):
+        return None
+    rows = []
+    for event in events:
+        for outcome in event["outcomes"]:
+            rows.append((event["name"], {k: v for k, v in outcome.items() if v is not None}))
+    return rows
 
 
 def _describe_any(models: list, name: str) -> str | None:
@@ -635,7 +707,8 @@ def _is_mapping_field(name: str) -> bool:
 README_LINES = [
     "An ree-opt instance (SPEC section 2). Edit it here; `ree-opt solve THIS.xlsx` reads it, `ree-opt convert THIS.xlsx x.yaml` turns it into YAML.",
     "",
-    "Sheets: instance (field/value rows), products, facilities, demand, policies, scenarios, sources; a sheet per nested setting (uncertainty).",
+    "Sheets: instance (field/value rows), products, facilities, demand, policies, scenarios, sources; a sheet per nested setting (uncertainty),",
+    "  and events: one row per outcome (event, scenario, probability); an event's probabilities sum to 1.",
     "Sheets whose name starts with _ (like this one) are yours: the reader skips them.",
     "An empty cell takes the field's default (the comment on each header gives the unit and the default).",
     "Time series: one column per period, capacity[2027]; an empty period holds the value of the one before (before the first: 0).",

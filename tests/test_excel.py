@@ -94,13 +94,14 @@ def test_problems_name_sheet_and_cell_all_at_once(tmp_path, spec_example):
     set_cell(facilities, 2, "outputs", "{ndpr_oxide: 1.0")
     set_cell(facilities, 3, "capacity", -5)
     set_cell(facilities, 4, "country", "XX")
+    extra = openpyxl.utils.get_column_letter(len(header(facilities)) + 1)
     facilities.cell(row=1, column=len(header(facilities)) + 1, value="capcity")
     facilities.cell(row=2, column=len(header(facilities)), value=5)
     set_cell(book["scenarios"], 3, "set", "{no_such_plant: {availability: 0.25}}")
     book.save(path)
     assert problems_of(path) == [
         f"{path} facilities!G2: facilities[0].outputs: not valid YAML in the cell: expected ',' or '}}', but got '<stream end>'",
-        f"{path} facilities!T2: facilities[0].capcity: unknown key (misspelt?); it is not part of the format",
+        f"{path} facilities!{extra}2: facilities[0].capcity: unknown key (misspelt?); it is not part of the format",
         f"{path} facilities!H3: facilities[1].capacity: expected a number >= 0.0 (got -5)",
         f"{path} facilities!D4: facilities[2].country: expected an ISO 3166-1 alpha-2 country code (e.g. AU, CN, US), got 'XX'",
     ]
@@ -160,3 +161,36 @@ def test_an_invalid_instance_is_not_converted(tmp_path, capsys):
     assert code == 2
     assert "products.p.shortfall_penalty: expected a number >= 0" in err
     assert not (tmp_path / "bad.xlsx").exists()
+
+
+def test_uncertainty_offtake_and_end_of_horizon_round_trip(tmp_path, spec_example):
+    """SPEC section 6 in a workbook: an uncertainty sheet, its events one row per outcome, offtake in a cell."""
+    import yaml
+
+    data = yaml.safe_load(spec_example.read_text())
+    data["end_of_horizon"] = "kept"
+    data["facilities"][0]["offtake"] = {"fee": {2026: 1.0, 2027: 2.0}, "take_or_pay": 0.8, "spot_markup": 0.25}
+    data["uncertainty"] = {
+        "reveal": 2027, "alpha": 0.8, "omega": 0.5, "sample": {"n": 10, "seed": 3},
+        "events": [
+            {"name": "licences", "outcomes": [{"probability": 0.5}, {"scenario": "licences_25pct", "probability": 0.5}]},
+            {"name": "projects", "outcomes": [{"probability": 0.7}, {"scenario": "lynas_slips_1y", "probability": 0.3}]},
+        ],
+    }
+    instance = ree_opt.load_instance(data)
+    path = tmp_path / "uncertain.xlsx"
+    path.write_bytes(instance_workbook(instance))
+    assert ree_opt.load_instance(path).model_dump() == instance.model_dump()
+    book = openpyxl.load_workbook(path)
+    assert [r for r in book["events"].iter_rows(values_only=True)][:3] == [
+        ("event", "scenario", "probability", "source", "assumption", "notes"),
+        ("licences", None, 0.5, None, None, None),
+        ("licences", "licences_25pct", 0.5, None, None, None),
+    ]
+    settings = {r[0]: r[1] for r in book["uncertainty"].iter_rows(min_row=2, values_only=True)}
+    assert settings["reveal"] == 2027 and settings["sample"] == "{n: 10, seed: 3}" and "events" not in settings
+    book["events"]["C3"] = 0.6
+    book.save(path)
+    assert problems_of(path) == [
+        f"{path} events!2:2: uncertainty.events[0].outcomes: the probabilities of event 'licences' must sum to 1, got 1.1"
+    ]
