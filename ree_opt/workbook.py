@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .analysis import Comparison
+from .instance import STAGES
 from .outputs import write_bytes
 from .solution import Solution
 
@@ -41,6 +42,7 @@ class StackedBars:
     y_title: str = "t"
     x_title: str = "period"
     red: Sequence[str] = field(default_factory=tuple)  # series drawn in red (covered countries)
+    chart_title: str | None = None  # a shorter title on the chart itself (default: title)
 
 
 def column_unit(name: str) -> tuple[str, str | None]:
@@ -113,7 +115,7 @@ def _table_sheet(workbook, name: str, table: pd.DataFrame) -> None:
 def _chart_sheet(workbook, name: str, charts: Sequence[StackedBars]) -> None:
     from openpyxl.chart import BarChart, Reference
     from openpyxl.chart.shapes import GraphicalProperties
-    from openpyxl.styles import Font
+    from openpyxl.styles import Alignment, Font
 
     sheet = workbook.create_sheet(name[:31])
     row = 1
@@ -123,9 +125,11 @@ def _chart_sheet(workbook, name: str, charts: Sequence[StackedBars]) -> None:
         top = row + 1
         sheet.cell(row=top, column=1, value=spec.x_title).font = Font(bold=True)
         for j, series in enumerate(table.columns, start=2):
-            sheet.cell(row=top, column=j, value=str(series)).font = Font(bold=True)
+            head = sheet.cell(row=top, column=j, value=str(series))
+            head.font = Font(bold=True)
+            head.alignment = Alignment(horizontal="right")
         for i, (category, values) in enumerate(table.iterrows(), start=1):
-            sheet.cell(row=top + i, column=1, value=_python(category))
+            sheet.cell(row=top + i, column=1, value=_python(category)).alignment = Alignment(horizontal="left")
             for j, value in enumerate(values, start=2):
                 sheet.cell(row=top + i, column=j, value=_python(value)).number_format = "#,##0"
         bottom = top + len(table)
@@ -134,7 +138,7 @@ def _chart_sheet(workbook, name: str, charts: Sequence[StackedBars]) -> None:
         chart.grouping = "stacked"
         chart.overlap = 100
         chart.gapWidth = 60
-        chart.title = spec.title
+        chart.title = spec.chart_title or spec.title
         chart.y_axis.title = spec.y_title
         chart.x_axis.title = spec.x_title
         chart.y_axis.scaling.min = 0
@@ -239,14 +243,18 @@ def sourcing_mix(activity: pd.DataFrame, periods: list, label: str = "", red: Se
     charts = []
     if activity.empty:
         return charts
-    for stage, part in activity.groupby("stage", sort=False):
+    order = {stage: i for i, stage in enumerate(STAGES)}
+    stages = sorted(activity["stage"].unique(), key=lambda s: order.get(s, len(order)))
+    for stage in stages:
+        part = activity[activity["stage"] == stage]
         table = part.pivot_table(index="period", columns="country", values="quantity_t", aggfunc="sum", fill_value=0.0)
         table = table.reindex([p for p in periods], fill_value=0.0).fillna(0.0)
         table = table[table.sum().sort_values(ascending=False).index]
         table = table.loc[:, table.sum() > 0.5]
         if table.empty or not len(table.columns):
             continue
-        charts.append(StackedBars(f"{label}{stage}: activity by country", table, "t of activity", "period", tuple(red)))
+        charts.append(StackedBars(f"{label}{stage}: activity by country (t of activity)", table, "t of activity",
+                                  "period", tuple(red), f"{label}{stage}"))
     return charts
 
 

@@ -68,7 +68,7 @@ def test_solve_writes_one_workbook(capsys, tmp_path, spec_example):
     assert len(charts) == 1  # one stage (separation) in the toy
     assert 'grouping val="stacked"' in charts[0] and 'barDir val="col"' in charts[0]
     mix = book["sourcing_mix"]
-    assert mix["A1"].value == "separation: activity by country"
+    assert mix["A1"].value == "separation: activity by country (t of activity)"
     by_country = solution.activity.groupby(["period", "country"])["quantity_t"].sum()
     heads = [c.value for c in mix[2]]
     assert heads[0] == "period" and set(heads[1:]) == set(solution.activity["country"])
