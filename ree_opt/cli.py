@@ -365,9 +365,9 @@ def parser() -> argparse.ArgumentParser:
     stochastic.add_argument("--out", type=Path, help="directory to write the tables to, as CSV")
     stochastic.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
-    convert = command("convert", cmd_convert, "turn an instance into an Excel workbook (.xlsx) or back into YAML/JSON, "
+    convert = command("convert", cmd_convert, "turn an instance into an Excel workbook (.xlsx) or back into YAML, "
                       "by the output's suffix; the instance is validated on the way")
-    convert.add_argument("output", type=Path, help="file to write: .xlsx, .yaml/.yml or .json (never the input)")
+    convert.add_argument("output", type=Path, help="file to write: .xlsx or .yaml/.yml (never the input)")
 
     report = command("report", cmd_report, "the sensitivity report: one self-contained HTML file with charts "
                      "(or Markdown with PNG charts, or CSV tables)")

@@ -487,7 +487,12 @@ def _read_sources(sheet: _Sheet, cells: dict) -> list:
     return items
 
 
-READERS[".xlsx"] = read_workbook
+def _old_workbook(path: str | os.PathLike):
+    raise InstanceError([Problem("", "an Excel 97-2003 workbook (.xls) cannot be read: save it as .xlsx", str(path))])
+
+
+READERS[".xlsx"] = READERS[".xlsm"] = read_workbook
+READERS[".xls"] = _old_workbook
 
 
 # --------------------------------------------------------------------------
@@ -728,22 +733,18 @@ def instance_yaml(instance: Instance, origin: str | None = None) -> str:
     return head + yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=110, allow_unicode=True)
 
 
-FORMATS = {".xlsx": "workbook", ".yaml": "YAML", ".yml": "YAML", ".json": "JSON"}
+FORMATS = {".xlsx": "workbook", ".yaml": "YAML", ".yml": "YAML"}
 
 
 def convert(source: str | os.PathLike, target: str | os.PathLike) -> Path:
-    """Read an instance (YAML, JSON or workbook), validate it, write it in the
-    format of `target`'s suffix. Never over `source`; written whole."""
-    import json
-
+    """Read an instance (YAML, JSON or workbook), validate it, write it as a
+    workbook or YAML by `target`'s suffix. Never over `source`; written whole."""
     suffix = Path(target).suffix.lower()
     if suffix not in FORMATS:
         raise WorkbookError(f"cannot write {target}: the suffix must be one of {', '.join(FORMATS)}")
     instance = load_instance(source)
     if suffix == ".xlsx":
         payload = instance_workbook(instance)
-    elif suffix == ".json":
-        payload = json.dumps(instance.model_dump(by_alias=True, exclude_defaults=True), indent=2).encode("utf-8")
     else:
         payload = instance_yaml(instance, Path(source).name).encode("utf-8")
     return write_bytes(target, payload, inputs=[source])

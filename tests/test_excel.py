@@ -130,6 +130,10 @@ def test_sheet_problems(tmp_path, spec_example):
     assert problems[1] == f"{path}: the workbook has no sheet 'products'"
     (tmp_path / "not.xlsx").write_text("name: toy\n")
     assert problems_of(tmp_path / "not.xlsx") == [f"{tmp_path / 'not.xlsx'}: cannot read the workbook: not an .xlsx workbook"]
+    (tmp_path / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0")
+    assert problems_of(tmp_path / "old.xls") == [
+        f"{tmp_path / 'old.xls'}: an Excel 97-2003 workbook (.xls) cannot be read: save it as .xlsx"
+    ]
 
 
 def test_aliases_are_refused_in_a_cell(tmp_path, spec_example):
@@ -150,7 +154,7 @@ def test_convert_never_writes_over_its_input(tmp_path, capsys, spec_example):
     assert code == 2 and "it is an input file" in err
     assert path.read_bytes() == before
     code, _, err = run(capsys, "convert", spec_example, tmp_path / "x.txt")
-    assert code == 2 and "the suffix must be one of .xlsx, .yaml, .yml, .json" in err
+    assert code == 2 and "the suffix must be one of .xlsx, .yaml, .yml" in err
     assert not list(tmp_path.glob(".*"))
 
 
