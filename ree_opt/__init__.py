@@ -11,6 +11,7 @@ from .analysis import (
     tornado,
 )
 from .instance import Instance, InstanceError, load_instance
+from . import excel  # noqa: F401  (registers the .xlsx reader with load_instance)
 from .plan import Plan, solve
 from .report import build_report as report
 from .solution import Solution

@@ -51,6 +51,14 @@ def _solution_tables(solution) -> dict:
     }
 
 
+def _workbook(path: Path | None) -> bool:
+    return path is not None and path.suffix.lower() == ".xlsx"
+
+
+def _covered(instance_path) -> list[str]:
+    return list(load_instance(instance_path).covered_countries)
+
+
 def cmd_validate(args) -> int:
     instance = load_instance(args.instance)
     facts = (
@@ -70,7 +78,11 @@ def cmd_solve(args) -> int:
     from .text import solution_text
 
     solution = solve(args.instance, scenario=args.scenario, tie_break=not args.no_tie_break, time_limit=args.time_limit)
-    if args.out and solution.optimal:
+    if args.out and solution.optimal and _workbook(args.out):
+        from .workbook import solution_sheets, write_workbook
+
+        write_workbook(args.out, *solution_sheets(solution, covered=_covered(args.instance)), inputs=[args.instance])
+    elif args.out and solution.optimal:
         write_tables(args.out, _solution_tables(solution), inputs=[args.instance])
     if args.json:
         payload = {"status": solution.status, "objective_musd": solution.objective, "message": solution.message}
@@ -98,7 +110,12 @@ def cmd_premium(args) -> int:
         "non_china_activity": comparison.non_china.activity,
         "non_china_binding": comparison.non_china.binding,
     }
-    if args.out:
+    if _workbook(args.out):
+        from .workbook import comparison_sheets, write_workbook
+
+        title = f"ree-opt: the non-China premium of {args.instance.name}" + (f" [{args.scenario}]" if args.scenario else "")
+        write_workbook(args.out, *comparison_sheets(comparison, title, covered=_covered(args.instance)), inputs=[args.instance])
+    elif args.out:
         write_tables(args.out, tables, inputs=[args.instance])
     if args.json:
         _emit_json(
@@ -244,6 +261,20 @@ def cmd_compare(args) -> int:
     return EXIT_OK
 
 
+def cmd_convert(args) -> int:
+    from .excel import WorkbookError, convert
+
+    try:
+        written = convert(args.instance, args.output)
+    except WorkbookError as error:
+        raise CommandError(str(error), EXIT_BAD_INPUT) from None
+    if args.json:
+        _emit_json({"written": str(written)})
+    else:
+        print(f"wrote {args.output} ({written.stat().st_size / 1024:,.0f} KB)")
+    return EXIT_OK
+
+
 def _report_format(args) -> str:
     if args.format:
         return args.format
@@ -290,7 +321,7 @@ def parser() -> argparse.ArgumentParser:
 
     def command(name, function, help_text):
         sub = commands.add_parser(name, help=help_text, description=help_text)
-        sub.add_argument("instance", type=Path, help="instance file (YAML or JSON)")
+        sub.add_argument("instance", type=Path, help="instance file (YAML, JSON or an .xlsx workbook)")
         sub.add_argument("--json", action="store_true", help="print JSON for machines")
         sub.set_defaults(function=function)
         return sub
@@ -300,7 +331,7 @@ def parser() -> argparse.ArgumentParser:
     premium = command("premium", cmd_premium, "the non-China premium: baseline beside the whole-chain clean plan")
     for sub in (solve, premium):
         sub.add_argument("--scenario", "-s", help="scenario name(s), comma separated, applied in order")
-        sub.add_argument("--out", type=Path, help="directory to write the tables to, as CSV")
+        sub.add_argument("--out", type=Path, help="directory to write the tables to, as CSV; or one Excel workbook (.xlsx)")
     solve.add_argument("--no-tie-break", action="store_true", help="skip the least-covered tie-break solve")
     solve.add_argument("--time-limit", type=float, help="seconds HiGHS may take")
     premium.add_argument("--fast", action="store_true", help="skip the per-product supply premium solves")
@@ -333,6 +364,10 @@ def parser() -> argparse.ArgumentParser:
     stochastic.add_argument("--time-limit", type=float, help="seconds HiGHS may take")
     stochastic.add_argument("--out", type=Path, help="directory to write the tables to, as CSV")
     stochastic.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+    convert = command("convert", cmd_convert, "turn an instance into an Excel workbook (.xlsx) or back into YAML, "
+                      "by the output's suffix; the instance is validated on the way")
+    convert.add_argument("output", type=Path, help="file to write: .xlsx or .yaml/.yml (never the input)")
 
     report = command("report", cmd_report, "the sensitivity report: one self-contained HTML file with charts "
                      "(or Markdown with PNG charts, or CSV tables)")

@@ -364,10 +364,17 @@ def _read_table(path: Path, display: str, key: str, lines: dict, problems: list)
     return rows
 
 
+#: Readers of other formats by file suffix, path -> (data, locator); the
+#: modules that read them register here (``ree_opt.excel``: ``.xlsx``).
+READERS: dict[str, Any] = {}
+
+
 def read_instance_data(path: str | os.PathLike) -> tuple[dict, _Locator]:
-    """Read a YAML or JSON file (tables may be CSV files it names)."""
+    """Read a YAML or JSON file (tables may be CSV files it names), or a format in READERS."""
     path = Path(path)
     display = str(path)
+    if path.suffix.lower() in READERS:
+        return READERS[path.suffix.lower()](path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
@@ -533,7 +540,7 @@ def parse_instance(data: Mapping, locator: _Locator | None = None) -> Instance:
 
 
 def load_instance(source: str | os.PathLike | Mapping | Instance) -> Instance:
-    """Load an instance from a YAML/JSON path, a dict, or return an Instance as is."""
+    """Load an instance from a YAML/JSON/.xlsx path, a dict, or return an Instance as is."""
     if isinstance(source, Instance):
         return source
     if isinstance(source, Mapping):

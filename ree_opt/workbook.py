@@ -1,0 +1,364 @@
+"""Results as one Excel workbook: a summary in words, a sheet per table, charts.
+
+:func:`write_workbook` takes a title, summary lines and a dict of DataFrames,
+so any command can use it; :func:`solution_sheets` and
+:func:`comparison_sheets` make those from a `Solution` and a `Comparison`.
+Tables keep their column names (``quantity_t``, ``cost_musd``); a second
+header row spells the unit. Header rows are frozen, numbers formatted, and
+the sourcing mix is drawn with Excel's own stacked bar charts, so the
+workbook stays editable.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .analysis import Comparison
+from .instance import STAGES
+from .outputs import write_bytes
+from .solution import Solution
+
+#: A summary line: text, or (label, number, unit).
+Line = str | tuple[str, float, str]
+
+COVERED_COLOR = "C0392B"
+PALETTE = ["1F77B4", "FF7F0E", "2CA02C", "9467BD", "8C564B", "E377C2", "7F7F7F", "BCBD22", "17BECF",
+           "AEC7E8", "FFBB78", "98DF8A", "C5B0D5", "C49C94", "F7B6D2", "DBDB8D", "9EDAE5"]
+
+
+@dataclass
+class StackedBars:
+    """A stacked column chart: one bar per row of `table` (periods), one stacked
+    segment per column (countries)."""
+
+    title: str
+    table: pd.DataFrame
+    y_title: str = "t"
+    x_title: str = "period"
+    red: Sequence[str] = field(default_factory=tuple)  # series drawn in red (covered countries)
+    chart_title: str | None = None  # a shorter title on the chart itself (default: title)
+
+
+def column_unit(name: str) -> tuple[str, str | None]:
+    """The unit spelled out, and an Excel number format, from a column name."""
+    if name.endswith("usd_per_kg"):
+        return "USD/kg", "#,##0.00"
+    if name.endswith("_musd") or name == "cost_musd":
+        return "USD million", "#,##0.00"
+    if name.endswith("_t") or name == "quantity_t":
+        return "t (tonnes)", "#,##0.0"
+    if name.endswith("_pct"):
+        return "%", "0.0"
+    if name == "share":
+        return "share (0-1)", "0.0%"
+    if name in ("risk", "maker_risk"):
+        return "risk score (0-1)", "0.00"
+    if name == "dual":
+        return "unit in column `unit`", "#,##0.00"
+    return "", None
+
+
+def _python(value):
+    if value is None:
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (int, float, str, bool)):
+        return value
+    return str(value)
+
+
+def _frame(table: pd.DataFrame | pd.Series) -> pd.DataFrame:
+    if isinstance(table, pd.Series):
+        name = table.name or "value"
+        return pd.DataFrame({"item": [str(i) for i in table.index], name: table.to_numpy()})
+    return table
+
+
+def _table_sheet(workbook, name: str, table: pd.DataFrame) -> None:
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    sheet = workbook.create_sheet(name[:31])
+    columns = [str(c) for c in table.columns]
+    units = [column_unit(c) for c in columns]
+    sheet.append(columns)
+    sheet.append([u for u, _ in units])
+    for row in table.itertuples(index=False):
+        sheet.append([_python(v) for v in row])
+    fill = PatternFill("solid", fgColor="DDE5F0")
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.fill = fill
+    for cell in sheet[2]:
+        cell.font = Font(italic=True, color="555555")
+        cell.fill = fill
+    for index, (column, (unit, number_format)) in enumerate(zip(columns, units), start=1):
+        letter = get_column_letter(index)
+        if number_format:
+            for (cell,) in sheet.iter_rows(min_row=3, min_col=index, max_col=index):
+                cell.number_format = number_format
+        sample = [len(column), len(unit)] + [len(f"{v:,.2f}" if isinstance(v, float) else str(v)) for v in table.iloc[:200, index - 1]]
+        sheet.column_dimensions[letter].width = min(max(sample) + 2, 110 if column == "meaning" else 40)
+    sheet.freeze_panes = "A3"
+    _print_setup(sheet)
+
+
+def _chart_sheet(workbook, name: str, charts: Sequence[StackedBars]) -> None:
+    from openpyxl.chart import BarChart, Reference
+    from openpyxl.chart.shapes import GraphicalProperties
+    from openpyxl.styles import Alignment, Font
+
+    sheet = workbook.create_sheet(name[:31])
+    row = 1
+    for spec in charts:
+        table = spec.table
+        sheet.cell(row=row, column=1, value=spec.title).font = Font(bold=True)
+        top = row + 1
+        sheet.cell(row=top, column=1, value=spec.x_title).font = Font(bold=True)
+        for j, series in enumerate(table.columns, start=2):
+            head = sheet.cell(row=top, column=j, value=str(series))
+            head.font = Font(bold=True)
+            head.alignment = Alignment(horizontal="right")
+        for i, (category, values) in enumerate(table.iterrows(), start=1):
+            sheet.cell(row=top + i, column=1, value=_python(category)).alignment = Alignment(horizontal="left")
+            for j, value in enumerate(values, start=2):
+                sheet.cell(row=top + i, column=j, value=_python(value)).number_format = "#,##0"
+        bottom = top + len(table)
+        chart = BarChart()
+        chart.type = "col"
+        chart.grouping = "stacked"
+        chart.overlap = 100
+        chart.gapWidth = 60
+        chart.title = spec.chart_title or spec.title
+        chart.y_axis.title = spec.y_title
+        chart.x_axis.title = spec.x_title
+        chart.y_axis.scaling.min = 0
+        chart.y_axis.delete = False
+        chart.x_axis.delete = False
+        chart.height, chart.width = 7.5, 16
+        if len(table.columns) and len(table):
+            data = Reference(sheet, min_col=2, max_col=1 + len(table.columns), min_row=top, max_row=bottom)
+            chart.add_data(data, titles_from_data=True)
+            chart.set_categories(Reference(sheet, min_col=1, min_row=top + 1, max_row=bottom))
+            colors = iter(PALETTE * 4)
+            for series, name in zip(chart.series, table.columns):
+                color = COVERED_COLOR if str(name) in spec.red else next(colors)
+                series.graphicalProperties = GraphicalProperties(solidFill=color)
+                series.graphicalProperties.line.solidFill = color
+        anchor_column = len(table.columns) + 3
+        sheet.add_chart(chart, f"{_letter(anchor_column)}{row}")
+        row = max(bottom + 3, row + 17)
+    sheet.column_dimensions["A"].width = 12
+    _print_setup(sheet)
+
+
+def _print_setup(sheet) -> None:
+    """Landscape, as wide as one page: what a print or a PDF of the sheet shows."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index)
+
+
+def _summary_sheet(workbook, title: str, lines: Sequence[Line]) -> None:
+    from openpyxl.styles import Font
+
+    sheet = workbook.active
+    sheet.title = "summary"
+    sheet["A1"] = title
+    sheet["A1"].font = Font(bold=True, size=14)
+    row = 3
+    for line in lines:
+        if isinstance(line, tuple):
+            label, value, unit = line
+            sheet.cell(row=row, column=1, value=label)
+            cell = sheet.cell(row=row, column=2, value=_python(value))
+            cell.number_format = "0.0" if unit == "%" else "#,##0.00"
+            sheet.cell(row=row, column=3, value=unit)
+        else:
+            cell = sheet.cell(row=row, column=1, value=line)
+            if line and line.endswith(":"):
+                cell.font = Font(bold=True)
+        row += 1
+    sheet.column_dimensions["A"].width = 42
+    sheet.column_dimensions["B"].width = 14
+    sheet.column_dimensions["C"].width = 14
+    _print_setup(sheet)
+
+
+def workbook_bytes(
+    title: str,
+    summary: Sequence[Line],
+    tables: Mapping[str, pd.DataFrame | pd.Series],
+    charts: Mapping[str, Sequence[StackedBars]] | None = None,
+) -> bytes:
+    """The workbook: `summary` first, then each chart sheet, then each table."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    _summary_sheet(workbook, title, summary)
+    for name, specs in (charts or {}).items():
+        _chart_sheet(workbook, name, specs)
+    for name, table in tables.items():
+        _table_sheet(workbook, name, _frame(table))
+    stream = io.BytesIO()
+    workbook.save(stream)
+    return stream.getvalue()
+
+
+def write_workbook(
+    path: str | os.PathLike,
+    title: str,
+    summary: Sequence[Line],
+    tables: Mapping[str, pd.DataFrame | pd.Series],
+    charts: Mapping[str, Sequence[StackedBars]] | None = None,
+    inputs: Iterable = (),
+):
+    """Write the workbook whole (temporary file, then rename), never over an input."""
+    return write_bytes(path, workbook_bytes(title, summary, tables, charts), inputs)
+
+
+# --------------------------------------------------------------------------
+# From solutions
+
+
+def sourcing_mix(activity: pd.DataFrame, periods: list, label: str = "", red: Sequence[str] = ("CN",)) -> list[StackedBars]:
+    """Activity by country and period, one chart per stage (tonnes of activity
+    of different stages are different things, so they are not added up)."""
+    charts = []
+    if activity.empty:
+        return charts
+    order = {stage: i for i, stage in enumerate(STAGES)}
+    stages = sorted(activity["stage"].unique(), key=lambda s: order.get(s, len(order)))
+    for stage in stages:
+        part = activity[activity["stage"] == stage]
+        table = part.pivot_table(index="period", columns="country", values="quantity_t", aggfunc="sum", fill_value=0.0)
+        table = table.reindex([p for p in periods], fill_value=0.0).fillna(0.0)
+        table = table[table.sum().sort_values(ascending=False).index]
+        table = table.loc[:, table.sum() > 0.5]
+        if table.empty or not len(table.columns):
+            continue
+        charts.append(StackedBars(f"{label}{stage}: activity by country (t of activity)", table, "t of activity",
+                                  "period", tuple(red), f"{label}{stage}"))
+    return charts
+
+
+def solution_tables(solution: Solution) -> dict:
+    return {
+        "cost_breakdown": solution.cost_breakdown,
+        "activity": solution.activity,
+        "deliveries": solution.deliveries,
+        "shortfall": solution.shortfall,
+        "covered_share": solution.covered_share,
+        "marginal_prices": solution.marginal_prices,
+        "binding": solution.binding,
+        "stock": solution.stock,
+        "sales": solution.sales,
+    }
+
+
+def _unmet_lines(frame: pd.DataFrame, value: str, top: int = 8) -> list[str]:
+    frame = frame[frame[value] > 0.5]
+    if frame.empty:
+        return ["  none: every demand is met"]
+    lines = [f"  {row['product']} {row['period']}: {row[value]:,.0f} t" for _, row in frame.head(top).iterrows()]
+    if len(frame) > top:
+        lines.append(f"  ... and {len(frame) - top} more (sheet unmet or shortfall)")
+    return lines
+
+
+def _binding_lines(binding: pd.DataFrame, top: int) -> list[str]:
+    if binding.empty:
+        return ["  nothing binds with a shadow price"]
+    return [f"  {i + 1}. {m}" for i, m in enumerate(binding["meaning"].head(top))]
+
+
+def solution_sheets(solution: Solution, title: str | None = None, top: int = 5, covered=("CN",)):
+    """(title, summary lines, tables, charts) of one solve."""
+    name = solution.instance_name + (f" [{solution.scenario}]" if solution.scenario else "")
+    title = title or f"ree-opt: least-cost plan for {name}"
+    b = solution.cost_breakdown
+    lines: list[Line] = [
+        f"Status: {solution.status}. All money in USD million, quantities in tonnes.",
+        "",
+        ("Cost of the plan", solution.objective, "USD million"),
+        ("  supply (paid activity)", b["supply"], "USD million"),
+        ("  holding stock", b["holding"], "USD million"),
+        ("  sales (negative: earned)", b["sales"], "USD million"),
+        ("  unmet-demand penalty", b["shortfall"], "USD million"),
+        "",
+        "Unmet demand:",
+        *_unmet_lines(solution.unmet_t(), "quantity_t"),
+        "",
+        "Share of deliveries that touched a covered country (China):",
+    ]
+    share = solution.covered_share
+    if share.empty:
+        lines.append("  nothing is delivered")
+    else:
+        for product, part in share.groupby("product", sort=False):
+            lines.append(f"  {product}: {part['covered_t'].sum() / max(part['delivered_t'].sum(), 1e-12):.0%} over the horizon "
+                         f"(per period {part['share'].min():.0%} to {part['share'].max():.0%})")
+    lines += ["", f"What binds (largest shadow prices, top {top}):", *_binding_lines(solution.binding, top)]
+    lines += ["", "Sheets: sourcing_mix (charts), then one table per sheet; the second header row gives the unit."]
+    charts = {"sourcing_mix": sourcing_mix(solution.activity, solution.periods, red=covered)}
+    return title, lines, solution_tables(solution), charts
+
+
+def comparison_sheets(comparison: Comparison, title: str | None = None, top: int = 5, covered=("CN",)):
+    """(title, summary lines, tables, charts) of the non-China premium."""
+    c = comparison
+    title = title or f"ree-opt: the non-China premium of {c.baseline.instance_name}"
+    base_kg, clean_kg = c.supply_usd_per_kg
+    lines: list[Line] = [
+        "A plan whose every unit never touched a covered country, beside the least-cost plan.",
+        "",
+        ("Baseline cost (least cost)", c.baseline.objective, "USD million"),
+        ("Non-China cost (whole chain clean)", c.non_china.objective, "USD million"),
+        ("Non-China premium", c.premium_musd, "USD million"),
+        ("  as a share of the baseline", c.premium_pct, "%"),
+        ("  of which supply", c.supply_premium_musd, "USD million"),
+        ("  of which unmet-demand penalty", c.shortfall_premium_musd, "USD million"),
+        ("Supply cost per kg delivered, baseline", base_kg, "USD/kg"),
+        ("Supply cost per kg delivered, non-China", clean_kg, "USD/kg"),
+        "Penalties for unmet demand are assumptions (USD/kg left unmet).",
+        "",
+        "Unmet demand without China:",
+        *_unmet_lines(c.unmet, "non_china_t"),
+        "",
+        "First period the clean chain meets demand in full:",
+    ]
+    for product, period in c.first_full_period.items():
+        lines.append(f"  {product}: {period if period is not None else 'not by ' + str(c.periods[-1])}")
+    lines += ["", f"What binds the non-China plan hardest (top {top}):", *_binding_lines(c.non_china.binding, top)]
+    lines += ["", "Sheets: sourcing mix of each plan (charts), then one table per sheet; the second header row gives the unit."]
+    tables = {
+        "premium": c.summary(),
+        "unmet": c.unmet,
+        "baseline_activity": c.baseline.activity,
+        "non_china_activity": c.non_china.activity,
+        "non_china_deliveries": c.non_china.deliveries,
+        "non_china_shortfall": c.non_china.shortfall,
+        "baseline_binding": c.baseline.binding,
+        "non_china_binding": c.non_china.binding,
+    }
+    charts = {
+        "mix_baseline": sourcing_mix(c.baseline.activity, c.periods, "baseline, ", covered),
+        "mix_non_china": sourcing_mix(c.non_china.activity, c.periods, "non-China, ", covered),
+    }
+    return title, lines, tables, charts

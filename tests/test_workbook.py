@@ -1,0 +1,107 @@
+"""Results as one Excel workbook: summary in words, a sheet per table, the sourcing-mix charts."""
+
+import re
+import zipfile
+
+import openpyxl
+import pandas as pd
+import pytest
+
+import ree_opt
+from ree_opt.cli import main
+from ree_opt.workbook import column_unit, solution_tables, write_workbook
+
+
+def run(capsys, *args):
+    code = main([str(a) for a in args])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def table_of(path, sheet):
+    """A table sheet read back: names in row 1, units in row 2."""
+    return pd.read_excel(path, sheet_name=sheet, header=0, skiprows=[1])
+
+
+def summary_rows(book):
+    return {r[0]: r[1:] for r in book["summary"].iter_rows(values_only=True) if r[0]}
+
+
+def chart_xml(path) -> list[str]:
+    with zipfile.ZipFile(path) as archive:
+        return [archive.read(n).decode() for n in sorted(archive.namelist()) if re.match(r"xl/charts/chart\d+\.xml", n)]
+
+
+def test_solve_writes_one_workbook(capsys, tmp_path, spec_example):
+    target = tmp_path / "plan.xlsx"
+    code, _, err = run(capsys, "solve", spec_example, "--out", target)
+    assert code == 0, err
+    assert [p.name for p in tmp_path.iterdir()] == ["plan.xlsx"]  # one file, no temporary left
+    solution = ree_opt.solve(spec_example)
+    book = openpyxl.load_workbook(target)
+    tables = solution_tables(solution)
+    assert book.sheetnames == ["summary", "sourcing_mix", *tables]
+
+    rows = summary_rows(book)
+    assert rows["Cost of the plan"][:2] == (pytest.approx(427.14, abs=0.005), "USD million")
+    assert rows["  unmet-demand penalty"][0] == pytest.approx(0, abs=1e-6)
+    assert "  none: every demand is met" in rows
+    assert any(k.startswith("  1. the") and "binds" in k for k in rows)  # what binds, in words
+
+    for name, table in tables.items():
+        sheet = book[name]
+        frame = table.to_frame().reset_index(names="item") if isinstance(table, pd.Series) else table
+        assert [c.value for c in sheet[1]] == list(frame.columns)
+        assert [c.value for c in sheet[2]] == [column_unit(c)[0] or None for c in frame.columns]
+        assert sheet.freeze_panes == "A3"
+        back = table_of(target, name)
+        if frame.empty:
+            assert back.empty
+            continue
+        pd.testing.assert_frame_equal(back, frame.reset_index(drop=True), check_dtype=False)
+    activity = book["activity"]
+    assert activity.cell(3, 6).number_format == "#,##0.0"  # quantity_t
+    assert activity.cell(3, 7).number_format == "#,##0.00"  # cost_musd
+    assert [c.value for c in activity[2]][5:] == ["t (tonnes)", "USD million"]
+
+    charts = chart_xml(target)
+    assert len(charts) == 1  # one stage (separation) in the toy
+    assert 'grouping val="stacked"' in charts[0] and 'barDir val="col"' in charts[0]
+    mix = book["sourcing_mix"]
+    assert mix["A1"].value == "separation: activity by country (t of activity)"
+    by_country = solution.activity.groupby(["period", "country"])["quantity_t"].sum()
+    heads = [c.value for c in mix[2]]
+    assert heads[0] == "period" and set(heads[1:]) == set(solution.activity["country"])
+    for row in mix.iter_rows(min_row=3, max_row=5, values_only=True):
+        for country, value in zip(heads[1:], row[1:]):
+            assert value == pytest.approx(by_country.get((row[0], country), 0.0))
+
+
+def test_premium_workbook_says_the_answer(capsys, tmp_path, spec_example):
+    target = tmp_path / "premium.xlsx"
+    code, out, err = run(capsys, "premium", spec_example, "--out", target)
+    assert code == 0, err
+    book = openpyxl.load_workbook(target)
+    assert book.sheetnames[:3] == ["summary", "mix_baseline", "mix_non_china"]
+    rows = summary_rows(book)
+    assert rows["Non-China premium"][:2] == (pytest.approx(466.03, abs=0.005), "USD million")
+    assert rows["  of which unmet-demand penalty"][0] == pytest.approx(360.0)
+    assert "  ndpr_oxide 2026: 900 t" in rows
+    assert "  ndpr_oxide: 2027" in rows
+    assert table_of(target, "premium").set_index("item").loc["premium_musd", "value"] == pytest.approx(466.02875)
+    assert len(chart_xml(target)) == 2
+    # covered countries are red in the charts
+    assert "C0392B" in "".join(chart_xml(target))
+
+
+def test_the_writer_takes_any_tables(tmp_path):
+    """What `stochastic` and other commands will use: a title, lines, DataFrames."""
+    frame = pd.DataFrame({"future": ["a", "b"], "probability": [0.25, 0.75], "cost_musd": [1.5, float("nan")]})
+    path = write_workbook(tmp_path / "x.xlsx", "Title", ["a line", ("Expected cost", 2.5, "USD million")], {"futures": frame})
+    book = openpyxl.load_workbook(path)
+    assert book["summary"]["A1"].value == "Title"
+    assert summary_rows(book)["Expected cost"] == (2.5, "USD million")
+    assert [c.value for c in book["futures"][2]] == [None, None, "USD million"]
+    assert book["futures"]["C4"].value is None  # NaN is an empty cell
+    with pytest.raises(ree_opt.outputs.OutputError):
+        write_workbook(path, "T", [], {}, inputs=[path])
