@@ -147,7 +147,13 @@ def cmd_stochastic(args) -> int:
         )
         progress(1)
     tables = stochastic_tables(solution)
-    if args.out and solution.optimal:
+    if args.out and solution.optimal and _workbook(args.out):
+        from .workbook import write_workbook
+
+        lines = [(name.replace("_", " "), value, "") for name, value in solution.summary().items()]
+        write_workbook(args.out, f"Decide now, under uncertainty: {args.instance}", lines,
+                       {k: v for k, v in tables.items() if k != "summary"}, inputs=[args.instance])
+    elif args.out and solution.optimal:
         write_tables(args.out, tables, inputs=[args.instance])
     if args.json:
         _emit_json({
@@ -362,7 +368,7 @@ def parser() -> argparse.ArgumentParser:
     stochastic.add_argument("--sample", type=int, metavar="N", help="draw N futures instead of every combination")
     stochastic.add_argument("--seed", type=int, help="seed of the draws (with --sample; default 0)")
     stochastic.add_argument("--time-limit", type=float, help="seconds HiGHS may take")
-    stochastic.add_argument("--out", type=Path, help="directory to write the tables to, as CSV")
+    stochastic.add_argument("--out", type=Path, help="directory to write the tables to, as CSV; or one Excel workbook (.xlsx)")
     stochastic.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
     convert = command("convert", cmd_convert, "turn an instance into an Excel workbook (.xlsx) or back into YAML, "

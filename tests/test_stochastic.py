@@ -286,6 +286,12 @@ def test_stochastic_command(tmp_path, capsys):
     screen = capsys.readouterr().out
     assert "expected cost" in screen and "EVPI" in screen and "VSS" in screen
     assert (tmp_path / "out" / "futures.csv").exists()
+    assert main(["stochastic", str(path), "--out", str(tmp_path / "plan.xlsx")]) == 0
+    from openpyxl import load_workbook
+
+    book = load_workbook(tmp_path / "plan.xlsx")
+    assert {"summary", "futures", "offtakes", "stockpile"} <= set(book.sheetnames)
+    assert [c.value for c in book["futures"][1]][:4] == ["future", "scenario", "probability", "cost_musd"]
     assert main(["stochastic", str(SPEC_EXAMPLE)]) == 2
     assert "no `uncertainty` section" in capsys.readouterr().err
     assert main(["stochastic", str(path), "--omega", "2"]) == 2
