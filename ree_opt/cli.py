@@ -134,16 +134,18 @@ def cmd_premium(args) -> int:
 
 
 def cmd_stochastic(args) -> int:
-    from .stochastic import solve_stochastic
+    from .stochastic import future_count, solve_stochastic
     from .stochastic.text import stochastic_tables, stochastic_text
 
     sample = None
     if args.sample is not None:
         sample = {"n": args.sample, "seed": args.seed if args.seed is not None else 0}
     instance = load_instance(args.instance)
-    with Progress(1, "building the futures", args.quiet) as progress:
+    count = future_count(instance, sample)
+    with Progress(count + 1, f"building {count} futures, then solving", args.quiet) as progress:
         solution = solve_stochastic(
             instance, alpha=args.alpha, omega=args.omega, sample=sample, time_limit=args.time_limit,
+            progress=progress,
         )
         progress(1)
     tables = stochastic_tables(solution)

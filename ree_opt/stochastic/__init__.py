@@ -1,7 +1,7 @@
 """Decisions under uncertainty (SPEC section 6): two-stage stochastic
 procurement with CVaR, built from one model per future."""
 
-from .futures import Future, enumerate_futures, reveal_index
+from .futures import Future, enumerate_futures, future_count, reveal_index
 from .results import StochasticSolution, conditional_value_at_risk, value_at_risk
 from .solve import StochasticProblem, risk_frontier, solve_stochastic, stochastic_problem
 
@@ -11,6 +11,7 @@ __all__ = [
     "StochasticSolution",
     "conditional_value_at_risk",
     "enumerate_futures",
+    "future_count",
     "reveal_index",
     "risk_frontier",
     "solve_stochastic",
