@@ -46,6 +46,7 @@ def _solution_tables(solution) -> dict:
         "covered_share": solution.covered_share,
         "marginal_prices": solution.marginal_prices,
         "binding": solution.binding,
+        "ranging": solution.ranging,
         "stock": solution.stock,
         "sales": solution.sales,
     }

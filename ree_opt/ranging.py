@@ -37,6 +37,16 @@ up, with no upper limit.
 Units: the model is in USD million and tonnes, so a cost coefficient of
 1 is USD 1000/kg; the table is in USD/kg and t. An end that does not exist
 is +-inf in the table and "no upper limit" / "no lower limit" in words.
+
+**What an end means.** Inside a range the least-cost plan is certain to
+stay optimal (its basis does). Just past an end the basis changes; the
+plan changes with it unless the LP is degenerate there, where another
+basis of the same plan takes over and the plan holds a little further.
+So an end is where the plan *may* change, and the words say so ("the plan
+holds", "it may take more"). On the SPEC example, Lynas's 2027 price
+range ends at USD 97.36/kg and the plan still holds at 97.4; it changes
+by 100 (a degenerate vertex). On the hand-derived instances of
+tests/test_ranging.py the plan changes just past every end.
 """
 
 from __future__ import annotations
@@ -237,15 +247,15 @@ def cost_meaning(name: str, period, now: float, lower: float, upper: float, used
     n = _digits(now, lower, upper)
     if used:
         head = (
-            f"{name} may cost up to {_usd(upper, n)} in {period} before the plan changes (now {now:,.{n}f})"
+            f"{name} may cost up to {_usd(upper, n)} in {period} and the plan holds (now {now:,.{n}f})"
             if np.isfinite(upper)
             else f"{name} stays in the plan in {period} at any price: no upper limit (now {_usd(now, n)})"
         )
-        tail = f"below {_usd(lower, n)} it would take more" if np.isfinite(lower) else "no lower limit"
+        tail = f"below {_usd(lower, n)} it may take more" if np.isfinite(lower) else "no lower limit"
         return f"{head}; {tail}"
     if np.isfinite(lower):
         return (
-            f"{name} is not used in {period} at {_usd(now, n)}; below {_usd(lower, n)} it would be "
+            f"{name} is not used in {period} at {_usd(now, n)}; below {_usd(lower, n)} it may be "
             "(no upper limit)"
         )
     return f"{name} is not used in {period} at {_usd(now)}, at any price (no lower limit)"
@@ -255,14 +265,14 @@ def capacity_meaning(name: str, period, now: float, lower: float, upper: float, 
     if not binding:
         return (
             f"capacity of {name} in {period} has room ({_t(now)}, {_t(lower)} used): it may fall to "
-            f"{_t(lower)} before the plan changes; no upper limit"
+            f"{_t(lower)} and the plan holds; no upper limit"
         )
     high = _t(upper) if np.isfinite(upper) else "no upper limit"
     low = _t(lower) if np.isfinite(lower) else "no lower limit"
     worth = f"each tonne more is worth {_usd(dual)} to the plan" if dual is not None else "its shadow price holds"
     return (
         f"capacity of {name} in {period} binds (now {_t(now)}): from {low} to {high} {worth}; "
-        "beyond, the plan's sources change"
+        "beyond, the plan's sources may change"
     )
 
 

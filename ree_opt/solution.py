@@ -50,7 +50,7 @@ class Solution:
     message: str = ""
     periods: list = field(default_factory=list)
     #: How far each facility's cost (USD/kg) and capacity (t) may move per
-    #: period before the plan changes: read at the cost-minimal solve, before
+    #: period with the plan unchanged: read at the cost-minimal solve, before
     #: the tie-break (ranging.py). Columns: kind (cost | capacity), facility,
     #: name, country, period, value, lower, upper (+-inf: no limit), unit,
     #: used_t, room_pct, meaning.
