@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .data import COVERED, STOCK, UNTRACKED, ModelData
+from .display import solution_html, solution_summary
 from .ranging import RawRanging, empty_ranging, ranging_table
 from .solver import CompiledModel, Outcome
 
@@ -67,12 +68,10 @@ class Solution:
         return self.shortfall.groupby(["product", "period"], as_index=False, sort=False)["quantity_t"].sum()
 
     def __repr__(self) -> str:
-        head = f"Solution({self.instance_name!r}"
-        if self.scenario:
-            head += f", scenario={self.scenario!r}"
-        if not self.optimal:
-            return f"{head}, status={self.status!r}: {self.message})"
-        return f"{head}, status='optimal', objective={self.objective:,.2f} USD million)"
+        return solution_summary(self)
+
+    def _repr_html_(self) -> str:
+        return solution_html(self)
 
 
 def empty_solution(status: str, message: str, name: str = "", scenario=None) -> Solution:
