@@ -25,8 +25,8 @@ exactly HiGHS's column cost ranging (`Highs.getRanging`) when the
 facility-period has one column, which is what HiGHS gives us there; when
 none of its columns is basic the reduced costs move one for one, which is
 the intersection of HiGHS's column ranges; otherwise the formula above is
-evaluated with HiGHS's basis solves (`getReducedRow`,
-`getBasisTransposeSolve`).
+evaluated with one of HiGHS's basis solves, y_d = B^-T d_B
+(`getBasisTransposeSolve`), the column rates being d - A^T y_d.
 
 **Capacity.** The right-hand side ranging of the row `capacity[f,t]`
 (usable capacity: after ramp-up, reservations and availability): for a
@@ -56,6 +56,7 @@ from dataclasses import dataclass, field
 import highspy
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from .data import ModelData
 
@@ -110,7 +111,15 @@ def _interval(values: np.ndarray, rates: np.ndarray, signs: np.ndarray) -> tuple
 class _Basis:
     """The optimal basis, its duals and the signs they must keep."""
 
-    def __init__(self, highs: highspy.Highs, lp_lower, lp_upper, row_lower, row_upper):
+    def __init__(self, highs: highspy.Highs, lp_lower, lp_upper, row_lower, row_upper, lp=None):
+        lp = lp if lp is not None else highs.getLp()
+        matrix = lp.a_matrix_
+        if matrix.format_ != highspy.MatrixFormat.kColwise:
+            raise RuntimeError("ranging expects HiGHS's column-wise matrix")
+        self.matrix_t = sparse.csc_matrix(
+            (np.asarray(matrix.value_, dtype=float), np.asarray(matrix.index_), np.asarray(matrix.start_)),
+            shape=(lp.num_row_, lp.num_col_),
+        ).T.tocsr()  # A^T, for the column rates A^T y
         solution = highs.getSolution()
         basis = highs.getBasis()
         self.highs = highs
@@ -133,18 +142,16 @@ class _Basis:
     def direction(self, columns: np.ndarray) -> tuple[float, float]:
         """The cost change (model units) that keeps the basis optimal when
         every column of `columns` moves by the same amount."""
-        members = [self.position[c] for c in columns.tolist() if c in self.position]
         col_rate = np.zeros(len(self.col_dual))
         col_rate[columns] = 1.0
         row_rate = np.zeros(self.row_count)
+        members = [self.position[c] for c in columns.tolist() if c in self.position]
         if members:
             d_basic = np.zeros(self.row_count)
-            for k in members:
-                _, reduced = self.highs.getReducedRow(k)
-                col_rate -= np.asarray(reduced, dtype=float)
-                d_basic[k] = 1.0
-            _, row_rate = self.highs.getBasisTransposeSolve(d_basic)
+            d_basic[members] = 1.0
+            _, row_rate = self.highs.getBasisTransposeSolve(d_basic)  # y_d = B^-T d_B
             row_rate = np.asarray(row_rate, dtype=float)
+            col_rate -= self.matrix_t @ row_rate  # d - A^T y_d = d - sum_k (B^-1 A)_k
         col_rate[self.col_basic] = 0.0
         cols = self.col_sign != 0
         rows = self.row_sign != 0
@@ -169,7 +176,7 @@ def read_ranging(compiled) -> RawRanging | None:
     row_values = np.asarray(solution.row_value, dtype=float)
     cost_up = np.asarray(ranging.col_cost_up.value_, dtype=float)
     cost_dn = np.asarray(ranging.col_cost_dn.value_, dtype=float)
-    basis = _Basis(highs, col_lower, col_upper, row_lower, row_upper)
+    basis = _Basis(highs, col_lower, col_upper, row_lower, row_upper, lp)
 
     raw = RawRanging()
     act_keys, act_cols = compiled.columns_of(compiled.model.act)

@@ -150,10 +150,11 @@ def test_magnet_plant_price_just_inside_and_outside(cost, made_t):
     assert activity(sol, "n") == A(50 - made_t, abs=1e-3)
 
 
-def test_the_facility_direction_agrees_with_highs_on_single_columns():
+@pytest.mark.parametrize("path", ["instances/toy.yaml", "instances/baseline.yaml"])
+def test_the_facility_direction_agrees_with_highs_on_single_columns(path):
     """On one column, the direction formula is HiGHS's column cost ranging,
-    for every cost column of the toy instance (basic or not)."""
-    plan = Plan("instances/toy.yaml")
+    for every cost column of the instance (basic or not)."""
+    plan = Plan(path)
     highs = plan.compiled.highs
     highs.run()
     _, ranging = highs.getRanging()
