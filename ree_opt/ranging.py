@@ -61,13 +61,17 @@ from scipy import sparse
 from .data import ModelData
 
 RANGING_COLUMNS = [
-    "kind", "facility", "name", "country", "period", "value", "lower", "upper", "unit", "used_t", "room_pct", "meaning",
+    "kind", "facility", "name", "country", "period", "value", "lower", "upper", "unit", "used_t", "room_pct", "tie",
+    "meaning",
 ]
 USD_PER_KG = 1000.0  # USD/kg per (USD million per t)
 TOLERANCE = 1e-9
 USE_TOLERANCE_T = 1e-6
-TIE_USD_PER_KG = 1e-6  # a range narrower than this on both sides: a tie
-TIE_ROOM_PCT = 1e-4  # less room than this: a tie, not a tight range
+#: Less room than this on a side is a tie, not a tight range: prices are
+#: quoted in cents, and a basis that changes within a cent marks an
+#: alternative that is as cheap to within a cent.
+TIE_USD_PER_KG = 0.01
+TIE_T = 1e-3  # the same for capacities
 
 
 @dataclass
@@ -127,6 +131,7 @@ class _Basis:
         self.row_dual = np.asarray(solution.row_dual, dtype=float)
         col_status = np.array([int(s) for s in basis.col_status])
         row_status = np.array([int(s) for s in basis.row_status])
+        self.row_basic = row_status == int(highspy.HighsBasisStatus.kBasic)
         lower, upper, basic = int(highspy.HighsBasisStatus.kLower), int(highspy.HighsBasisStatus.kUpper), int(
             highspy.HighsBasisStatus.kBasic
         )
@@ -192,13 +197,11 @@ def read_ranging(compiled) -> RawRanging | None:
             lower, upper = now + down, now + up
         raw.cost[key] = (now, _clean(lower), _clean(upper))
 
-    row_status = np.array([int(s) for s in highs.getBasis().row_status])
-    basic = int(highspy.HighsBasisStatus.kBasic)
     up = np.asarray(ranging.row_bound_up.value_, dtype=float)
     dn = np.asarray(ranging.row_bound_dn.value_, dtype=float)
     for key, row in zip(*compiled.rows_of("capacity")):
         rhs = float(row_upper[row])
-        if row_status[row] == basic:
+        if basis.row_basic[row]:
             raw.capacity[key] = (rhs, float(row_values[row]), np.inf, False)
         else:
             raw.capacity[key] = (rhs, _clean(dn[row]), _clean(up[row]), True)
@@ -238,6 +241,10 @@ def _t(value: float) -> str:
     return f"{value:,.0f} t"
 
 
+def _is_tie(kind: str, value: float, lower: float, upper: float) -> bool:
+    return min(value - lower, upper - value) < (TIE_USD_PER_KG if kind == "cost" else TIE_T)
+
+
 def _room_pct(value: float, lower: float, upper: float) -> float:
     """The smaller move to an end, as a percentage of the value now."""
     if not value:
@@ -246,12 +253,26 @@ def _room_pct(value: float, lower: float, upper: float) -> float:
 
 
 def cost_meaning(name: str, period, now: float, lower: float, upper: float, used: bool) -> str:
-    if used and upper - now <= TIE_USD_PER_KG and now - lower <= TIE_USD_PER_KG:
+    up_tie, down_tie = upper - now < TIE_USD_PER_KG, now - lower < TIE_USD_PER_KG
+    if used and up_tie and down_tie:
         return (
-            f"{name} in {period} is a tie at {_usd(now)}: an equally cheap alternative exists, "
-            "so any move of its price changes the plan"
+            f"{name} in {period} is a tie at {_usd(now, 2)}: an alternative as cheap to within a cent exists, "
+            "so any move of its price may change the plan"
         )
     n = _digits(now, lower, upper)
+    if used and up_tie:
+        tail = f"below {_usd(lower, n)} it may take more" if np.isfinite(lower) else "no lower limit"
+        return (
+            f"{name} in {period} is at a tie at {_usd(now, 2)}: an alternative as cheap to within a cent exists, "
+            f"so the plan may change if its price rises at all; {tail}"
+        )
+    if used and down_tie:
+        head = (
+            f"{name} may cost up to {_usd(upper, n)} in {period} and the plan holds (now {now:,.{n}f})"
+            if np.isfinite(upper)
+            else f"{name} stays in the plan in {period} at any price: no upper limit (now {_usd(now, n)})"
+        )
+        return f"{head}; the plan may change if its price falls at all (a tie to within a cent)"
     if used:
         head = (
             f"{name} may cost up to {_usd(upper, n)} in {period} and the plan holds (now {now:,.{n}f})"
@@ -269,6 +290,11 @@ def cost_meaning(name: str, period, now: float, lower: float, upper: float, used
 
 
 def capacity_meaning(name: str, period, now: float, lower: float, upper: float, binding: bool, dual: float | None) -> str:
+    if not binding and now - lower <= USE_TOLERANCE_T:
+        return (
+            f"capacity of {name} in {period} is fully used ({_t(now)}) but one more tonne is worth nothing "
+            "to the plan: any less and the plan may change; no upper limit"
+        )
     if not binding:
         return (
             f"capacity of {name} in {period} has room ({_t(now)}, {_t(lower)} used): it may fall to "
@@ -299,7 +325,7 @@ def ranging_table(data: ModelData, raw: RawRanging | None, capacity_duals: dict 
         period = data.periods[t]
         rows.append((
             "cost", f_id, f.name, f.country, period, now, lower, upper, "USD/kg", used_t,
-            _room_pct(now, lower, upper),
+            _room_pct(now, lower, upper), _is_tie("cost", now, lower, upper),
             cost_meaning(f.name, period, now, lower, upper, used_t > USE_TOLERANCE_T),
         ))
     for (f_id, t), (now, lower, upper, binding) in raw.capacity.items():
@@ -308,7 +334,7 @@ def ranging_table(data: ModelData, raw: RawRanging | None, capacity_duals: dict 
         used_t = raw.used_t.get((f_id, t), 0.0)
         rows.append((
             "capacity", f_id, f.name, f.country, period, now, lower, upper, "t", used_t,
-            _room_pct(now, lower, upper),
+            _room_pct(now, lower, upper), _is_tie("capacity", now, lower, upper),
             capacity_meaning(f.name, period, now, lower, upper, binding, capacity_duals.get((f_id, t))),
         ))
     frame = pd.DataFrame(rows, columns=RANGING_COLUMNS)
@@ -325,19 +351,20 @@ def ranging_table(data: ModelData, raw: RawRanging | None, capacity_duals: dict 
 def tightest(ranging: pd.DataFrame, top: int = 5, ties: bool = False) -> pd.DataFrame:
     """The ranges with the least room (as a share of the value now) among
     facilities the plan uses: the prices and capacities a small move would
-    change the plan for. Ties (no room: an equally cheap alternative, so
-    any move changes the plan) are left out unless `ties`."""
+    change the plan for. Ties (less than a cent of room, or a thousandth
+    of a tonne: an alternative as cheap, so any move may change the plan)
+    are left out unless `ties`."""
     if ranging.empty:
         return ranging
     used = ranging[(ranging["used_t"] > USE_TOLERANCE_T) & ranging["room_pct"].notna()]
     if not ties:
-        used = used[used["room_pct"] >= TIE_ROOM_PCT]
+        used = used[~used["tie"].astype(bool)]
     return used.sort_values("room_pct", kind="stable").head(top).reset_index(drop=True)
 
 
 def tie_count(ranging: pd.DataFrame) -> int:
-    """How many used facility-periods have no room at all (ties)."""
+    """How many ranges of used facility-periods are ties (see `tightest`)."""
     if ranging.empty:
         return 0
     used = ranging[(ranging["used_t"] > USE_TOLERANCE_T) & ranging["room_pct"].notna()]
-    return int((used["room_pct"] < TIE_ROOM_PCT).sum())
+    return int(used["tie"].astype(bool).sum())

@@ -55,7 +55,8 @@ def instance_schema() -> dict:
     properties = schema["properties"]
     for key in ("facilities", "demand"):
         entry = properties[key]
-        assert entry.get("type") == "array", entry  # a list of entities in the models
+        if entry.get("type") != "array":  # a list of entities in the models
+            raise RuntimeError(f"instance.{key} is no longer a list in the models: update schema.py")
         entry["type"] = ["array", "string"]
         entry["pattern"] = CSV_TABLE["pattern"]
         entry["description"] = f"{entry.get('description', '')}; or the name of a CSV table of them: {CSV_TABLE['description']}"

@@ -54,7 +54,7 @@ class Solution:
     #: period with the plan unchanged: read at the cost-minimal solve, before
     #: the tie-break (ranging.py). Columns: kind (cost | capacity), facility,
     #: name, country, period, value, lower, upper (+-inf: no limit), unit,
-    #: used_t, room_pct, meaning.
+    #: used_t, room_pct, tie (less than a cent or a thousandth of a tonne of room), meaning.
     ranging: pd.DataFrame = field(default_factory=empty_ranging)
 
     @property

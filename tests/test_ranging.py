@@ -11,7 +11,7 @@ from builders import demand, facility, instance
 
 import ree_opt
 from ree_opt.plan import Plan
-from ree_opt.ranging import _Basis, cost_groups, tightest
+from ree_opt.ranging import _Basis, cost_groups, tie_count, tightest
 
 A = pytest.approx
 
@@ -183,3 +183,21 @@ def test_ranging_is_read_before_the_tie_break():
     columns = ["kind", "facility", "period", "value", "lower", "upper"]
     assert with_tie_break.ranging[columns].equals(without.ranging[columns])
     assert len(with_tie_break.ranging) > 0
+
+
+def test_equal_prices_are_a_tie_and_left_out_of_the_tightest():
+    """A and B both at 50 USD/kg with room for all 100 t: the plan takes one,
+    and the other is as cheap, so the used one's price has no room upwards
+    (a tie). Downwards it already serves all demand; only below 0 (a payment)
+    would it make more, to dispose of: range [0, 50]. The unused one at 50
+    may not get any cheaper and stay unused: [50, inf)."""
+    sol = ree_opt.solve(two_suppliers(cost_b=50.0, cap_a=100.0))
+    used = "a" if activity(sol, "a") > 50 else "b"
+    other = "b" if used == "a" else "a"
+    assert activity(sol, used) == A(100)
+    row_used, row_other = row(sol, "cost", used), row(sol, "cost", other)
+    assert (row_used.lower, row_used.upper, row_used.tie) == (A(0), A(50), True)
+    assert (row_other.lower, row_other.upper) == (A(50), math.inf)
+    assert "is at a tie at USD 50.00/kg" in row_used.meaning
+    assert (tightest(sol.ranging, 5)["tie"] == False).all()  # noqa: E712
+    assert tie_count(sol.ranging) >= 1
