@@ -265,13 +265,13 @@ def ranging(data: ReportData) -> list:
     ties = data.ranging_ties()
     blocks: list = [Heading("How far prices and capacities may move", "ranging"), Paragraph(
         "For each facility's price (USD/kg) and capacity (t) in each period, the range over which the "
-        "least-cost plan's basis stays optimal, read at the cost-minimal solve. The tightest ones: a move "
-        "just past an end changes the plan." + (
-            f" Left out: {ties} facility-period{'s' if ties != 1 else ''} whose price is a tie (an equally "
-            "cheap alternative exists, so any move changes the plan)." if ties else ""))]
+        "least-cost plan's basis stays optimal, read at the cost-minimal solve: inside it the plan certainly "
+        "holds, just past an end it may change. The tightest ones, least room first." + (
+            f" Left out: {ties} tie{'s' if ties != 1 else ''} (less than a cent of room: an alternative as "
+            "cheap to within a cent exists, so any move may change the plan)." if ties else ""))]
     rows = []
     for r in table.itertuples():
-        formatter = fmt.usd_per_kg if r.kind == "cost" else fmt.tonnes
+        formatter = (lambda v: f"{v:,.1f}") if r.kind == "cost" else fmt.tonnes
         rows.append([
             num(r.rank, lambda v: f"{int(v)}"), text(r.meaning), num(r.value, formatter),
             _end(r.lower, formatter, "no lower limit"), _end(r.upper, formatter, "no upper limit"),
