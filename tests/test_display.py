@@ -1,7 +1,6 @@
 """How results show in a terminal and in Jupyter (ree_opt/display.py): a
 readable summary as `repr`, an escaped HTML table as `_repr_html_`."""
 
-import pytest
 from builders import demand, facility, instance
 from test_stochastic import licence_gamble
 
