@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .data import demanded_products
+from .display import comparison_html, comparison_summary
 from .instance import InstanceError, MaxCoveredShare, Problem, Scenario, load_instance, online_index
 from .plan import InstanceLike, Plan, facilities_where
 from .scenarios import apply_scenario
@@ -93,6 +94,12 @@ class Comparison:
     def first_full_period(self) -> dict:
         """Per product, the first period from which the clean chain meets demand in full."""
         return {p: first_full_period(self.non_china, p, self.periods) for p in self.products}
+
+    def __repr__(self) -> str:
+        return comparison_summary(self)
+
+    def _repr_html_(self) -> str:
+        return comparison_html(self)
 
     def summary(self) -> pd.Series:
         return pd.Series(

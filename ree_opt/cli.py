@@ -46,6 +46,7 @@ def _solution_tables(solution) -> dict:
         "covered_share": solution.covered_share,
         "marginal_prices": solution.marginal_prices,
         "binding": solution.binding,
+        "ranging": solution.ranging,
         "stock": solution.stock,
         "sales": solution.sales,
     }
@@ -317,6 +318,18 @@ def cmd_report(args) -> int:
     return EXIT_OK
 
 
+def cmd_schema(args) -> int:
+    from .outputs import write_text
+    from .schema import schema_text
+
+    if args.out:
+        write_text(args.out, schema_text())
+        print(f"wrote {args.out}")
+    else:
+        sys.stdout.write(schema_text())
+    return EXIT_OK
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(
         prog="ree-opt",
@@ -385,6 +398,11 @@ def parser() -> argparse.ArgumentParser:
                         help="html (default; md when --output ends in .md), md, or csv")
     report.add_argument("--scenario", "-s", help="scenario name(s), comma separated, for sections 1-6")
     report.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+    schema_help = "print the JSON Schema of the instance format (for editors and validators)"
+    schema = commands.add_parser("schema", help=schema_help, description=schema_help)
+    schema.add_argument("--out", "-o", type=Path, help="write it to this file instead (e.g. docs/instance.schema.json)")
+    schema.set_defaults(function=cmd_schema)
     return main
 
 

@@ -49,10 +49,12 @@ class _Entity(BaseModel):
 
     source: str | None = Field(None, description="Source id(s) of the figures")
     assumption: str | None = Field(None, description="What is assumed, and why")
-    notes: str | None = None
+    notes: str | None = Field(None, description="Free text for the reader")
 
 
 class Product(_Entity):
+    """A material the chain makes, moves or uses (oxide, metal, magnet)."""
+
     shortfall_penalty: Series = Field(description="USD/kg of demand left unmet")
     holding_cost: Series = Field(0.0, description="USD/kg per period, on end-of-period stock")
     initial_stock: NonNegative = Field(0.0, description="t of clean stock before the first period")
@@ -71,11 +73,13 @@ class Offtake(_Entity):
 
 
 class Facility(_Entity):
-    id: StrictStr
+    """A source the buyer can draw on: a mine, plant, recycler or trader."""
+
+    id: StrictStr = Field(description="Unique id; policies and scenarios refer to it")
     name: str | None = Field(None, description="Display name (default: id)")
-    company: str | None = None
+    company: str | None = Field(None, description="Owner or operator")
     country: StrictStr = Field(description="ISO 3166-1 alpha-2 code")
-    stage: Stage
+    stage: Stage = Field(description="Stage of the chain: mine, separation, metal, magnet, recycling or trade")
     inputs: dict[StrictStr, NonNegative] = Field(
         default_factory=dict, description="product -> t consumed per t of activity"
     )
@@ -103,8 +107,10 @@ class Facility(_Entity):
 
 
 class Demand(_Entity):
-    segment: StrictStr
-    product: StrictStr
+    """What the buyer needs: tonnes of one product for one segment."""
+
+    segment: StrictStr = Field(description="Who needs it (defense, commercial, ...)")
+    product: StrictStr = Field(description="A product key of `products`")
     quantity: Series = Field(description="t per period")
     shortfall_penalty: Series | None = Field(
         None, description="USD/kg left unmet (default: the product's)"
@@ -123,30 +129,38 @@ NonEmptyStrings = Annotated[list[StrictStr], Field(min_length=1)]
 
 
 class MaxCoveredShare(_Policy):
-    type: Literal["max_covered_share"]
-    share: Share
-    products: NonEmptyStrings | None = None
-    segments: NonEmptyStrings | None = None
+    """At most `share` of deliveries may be covered material."""
+
+    type: Literal["max_covered_share"] = Field(description="Policy type")
+    share: Share = Field(description="Largest covered share of deliveries, in [0, 1]")
+    products: NonEmptyStrings | None = Field(None, description="Products it applies to (default: all demanded)")
+    segments: NonEmptyStrings | None = Field(None, description="Demand segments it applies to (default: all)")
 
 
 class MaxCountryShare(_Policy):
-    type: Literal["max_country_share"]
-    share: Share
-    products: NonEmptyStrings | None = None
-    countries: NonEmptyStrings | None = None
+    """No single country may make more than `share` of what is used."""
+
+    type: Literal["max_country_share"] = Field(description="Policy type")
+    share: Share = Field(description="Largest share of use from one country, in [0, 1]")
+    products: NonEmptyStrings | None = Field(None, description="Products it applies to (default: all)")
+    countries: NonEmptyStrings | None = Field(None, description="Countries it caps, ISO alpha-2 (default: every one)")
 
 
 class MaxAverageRisk(_Policy):
-    type: Literal["max_average_risk"]
-    limit: Share
-    products: NonEmptyStrings | None = None
+    """The use-weighted average risk score may not pass `limit`."""
+
+    type: Literal["max_average_risk"] = Field(description="Policy type")
+    limit: Share = Field(description="Largest average policy-risk score, in [0, 1]")
+    products: NonEmptyStrings | None = Field(None, description="Products it applies to (default: all)")
 
 
 class Exclude(_Policy):
-    type: Literal["exclude"]
-    countries: NonEmptyStrings | None = None
-    facilities: NonEmptyStrings | None = None
-    stage: Stage | None = None
+    """No activity at the facilities matched (all of the given fields)."""
+
+    type: Literal["exclude"] = Field(description="Policy type")
+    countries: NonEmptyStrings | None = Field(None, description="Countries excluded, ISO alpha-2")
+    facilities: NonEmptyStrings | None = Field(None, description="Facility ids excluded")
+    stage: Stage | None = Field(None, description="Stage excluded (with countries: that stage there)")
 
 
 Policy = Annotated[
@@ -157,27 +171,39 @@ POLICY_TYPES = ("max_covered_share", "max_country_share", "max_average_risk", "e
 
 
 class Scale(BaseModel):
+    """Multiply a numeric field of the facilities or demand entries matched."""
+
     model_config = ConfigDict(extra="forbid")
-    where: dict[StrictStr, Any] = Field(default_factory=dict)
+    where: dict[StrictStr, Any] = Field(
+        default_factory=dict, description="Field -> value every matched entity has (empty: all of that kind)"
+    )
     field: Literal[
         "cost", "capacity", "availability", "reserved", "min_take", "quantity", "shortfall_penalty"
-    ]
-    factor: NonNegative
+    ] = Field(description="The field multiplied (same unit as the field)")
+    factor: NonNegative = Field(description="Multiplier, >= 0 (1.5: half as much again)")
 
 
 class Shift(BaseModel):
+    """Move the `online` period of the facilities matched."""
+
     model_config = ConfigDict(extra="forbid")
-    where: dict[StrictStr, Any] = Field(default_factory=dict)
-    field: Literal["online"] = "online"
-    by: StrictInt
+    where: dict[StrictStr, Any] = Field(
+        default_factory=dict, description="Field -> value every matched facility has (empty: all)"
+    )
+    field: Literal["online"] = Field("online", description="The field moved (only `online`)")
+    by: StrictInt = Field(description="Periods later (negative: earlier)")
 
 
 class Scenario(_Entity):
-    description: str | None = None
-    set: dict[StrictStr, dict[StrictStr, Any]] = Field(default_factory=dict)
-    scale: list[Scale] = Field(default_factory=list)
-    shift: list[Shift] = Field(default_factory=list)
-    add_policies: list[Policy] = Field(default_factory=list)
+    """A named patch of the instance: set, then scale and shift, then add_policies."""
+
+    description: str | None = Field(None, description="What the scenario asks (shown in reports)")
+    set: dict[StrictStr, dict[StrictStr, Any]] = Field(
+        default_factory=dict, description="Facility id -> fields overridden"
+    )
+    scale: list[Scale] = Field(default_factory=list, description="Multipliers, applied in order")
+    shift: list[Shift] = Field(default_factory=list, description="Moves of `online`, applied in order")
+    add_policies: list[Policy] = Field(default_factory=list, description="Policies added for this scenario")
 
 
 class Outcome(_Entity):
@@ -190,8 +216,12 @@ class Outcome(_Entity):
 
 
 class Event(_Entity):
-    name: StrictStr
-    outcomes: Annotated[list[Outcome], Field(min_length=1)]
+    """An independent event: each future picks one of its outcomes."""
+
+    name: StrictStr = Field(description="Name of the event (shown in the futures' names)")
+    outcomes: Annotated[list[Outcome], Field(min_length=1)] = Field(
+        description="Its outcomes; their probabilities sum to 1"
+    )
 
 
 class Sample(BaseModel):
@@ -210,29 +240,37 @@ class Uncertainty(_Entity):
         0.9, description="CVaR level: the mean of the worst (1 - alpha) of outcomes"
     )
     omega: Share = Field(0.0, description="Weight of CVaR in the objective (0: risk-neutral)")
-    events: list[Event] = Field(default_factory=list)
+    events: list[Event] = Field(default_factory=list, description="Independent events; futures combine their outcomes")
     sample: Sample | None = Field(None, description="Draw n futures instead of every combination")
 
 
 class Instance(_Entity):
     """A whole planning problem: periods, products, facilities, demand, policies."""
 
-    name: str = "instance"
-    description: str | None = None
-    period_length_months: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 12.0
-    periods: Annotated[list[PeriodLabel], Field(min_length=1)]
-    covered_countries: list[StrictStr] = Field(default_factory=lambda: ["CN"])
+    name: str = Field("instance", description="Short name, shown in outputs")
+    description: str | None = Field(None, description="What the instance models")
+    period_length_months: Annotated[float, Field(gt=0, allow_inf_nan=False)] = Field(
+        12.0, description="Months per period (12: years, 3: quarters)"
+    )
+    periods: Annotated[list[PeriodLabel], Field(min_length=1)] = Field(
+        description="Ordered period labels (years such as 2026, or text such as 2026Q1)"
+    )
+    covered_countries: list[StrictStr] = Field(
+        default_factory=lambda: ["CN"], description="ISO alpha-2 codes whose material is `covered`"
+    )
     end_of_horizon: Literal["lost", "kept"] = Field(
         "lost",
         description="Output due after the last period: lost (default), or kept (it arrives in the last period)",
     )
-    sources: list[Any] = Field(default_factory=list)
-    products: dict[StrictStr, Product]
-    facilities: list[Facility]
-    demand: list[Demand] = Field(default_factory=list)
-    policies: list[Policy] = Field(default_factory=list)
-    scenarios: dict[StrictStr, Scenario] = Field(default_factory=dict)
-    uncertainty: Uncertainty | None = None
+    sources: list[Any] = Field(
+        default_factory=list, description="Free-form source items (id, title, url, ...) cited by `source`"
+    )
+    products: dict[StrictStr, Product] = Field(description="Product key -> product")
+    facilities: list[Facility] = Field(description="Every source the buyer can draw on")
+    demand: list[Demand] = Field(default_factory=list, description="What the buyer needs, per segment and product")
+    policies: list[Policy] = Field(default_factory=list, description="Caps and exclusions on the plan")
+    scenarios: dict[StrictStr, Scenario] = Field(default_factory=dict, description="Scenario name -> patch")
+    uncertainty: Uncertainty | None = Field(None, description="Futures and risk (SPEC section 6)")
 
     def facility(self, facility_id: str) -> Facility:
         for facility in self.facilities:

@@ -24,6 +24,7 @@ from .data import CLEAN, COVERED, ModelData, demanded_products, resolve, usable_
 from .instance import Instance, InstanceError, Problem, load_instance
 from .model import build_model
 from .model.policies import coefficient
+from .ranging import read_ranging
 from .scenarios import apply_scenario
 from .solution import Solution, build_solution
 from .solver import CompiledModel
@@ -99,8 +100,13 @@ class Plan:
             self._index_columns()
 
     # -- solving ---------------------------------------------------------------
-    def solve(self, tie_break: bool = True) -> Solution:
-        outcome = self.compiled.solve(self.covered_delivery_columns if tie_break else None)
+    def solve(self, tie_break: bool = True, ranging: bool = True) -> Solution:
+        """The least-cost plan (then, with `tie_break`, the least covered
+        among equally cheap ones); `ranging` reads the cost and capacity
+        ranges at the cost-minimal solve (Solution.ranging)."""
+        outcome = self.compiled.solve(
+            self.covered_delivery_columns if tie_break else None, at_optimum=read_ranging if ranging else None
+        )
         with paused_garbage_collection():
             return build_solution(self.data, self.compiled, outcome, self.scenario)
 

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 
 from .data import COVERED, STOCK, UNTRACKED, ModelData
+from .display import solution_html, solution_summary
+from .ranging import RawRanging, empty_ranging, ranging_table
 from .solver import CompiledModel, Outcome
 
 ACTIVITY_COLUMNS = ["facility", "country", "stage", "label", "period", "quantity_t", "cost_musd"]
@@ -48,6 +50,12 @@ class Solution:
     scenario: str | None = None
     message: str = ""
     periods: list = field(default_factory=list)
+    #: How far each facility's cost (USD/kg) and capacity (t) may move per
+    #: period with the plan unchanged: read at the cost-minimal solve, before
+    #: the tie-break (ranging.py). Columns: kind (cost | capacity), facility,
+    #: name, country, period, value, lower, upper (+-inf: no limit), unit,
+    #: used_t, room_pct, tie (less than a cent or a thousandth of a tonne of room), meaning.
+    ranging: pd.DataFrame = field(default_factory=empty_ranging)
 
     @property
     def optimal(self) -> bool:
@@ -60,12 +68,10 @@ class Solution:
         return self.shortfall.groupby(["product", "period"], as_index=False, sort=False)["quantity_t"].sum()
 
     def __repr__(self) -> str:
-        head = f"Solution({self.instance_name!r}"
-        if self.scenario:
-            head += f", scenario={self.scenario!r}"
-        if not self.optimal:
-            return f"{head}, status={self.status!r}: {self.message})"
-        return f"{head}, status='optimal', objective={self.objective:,.2f} USD million)"
+        return solution_summary(self)
+
+    def _repr_html_(self) -> str:
+        return solution_html(self)
 
 
 def empty_solution(status: str, message: str, name: str = "", scenario=None) -> Solution:
@@ -153,6 +159,12 @@ def build_solution(
             )
     shortfall = pd.DataFrame(short_rows, columns=SHORTFALL_COLUMNS)
 
+    ranging = ranging_table(
+        data,
+        outcome.at_optimum if isinstance(outcome.at_optimum, RawRanging) else None,
+        capacity_duals(compiled, outcome.duals),
+    )
+
     share_rows = []
     totals: dict = {}
     for (segment, product, label, t), value in delivered.items():
@@ -208,7 +220,14 @@ def build_solution(
         instance_name=name,
         scenario=scenario,
         periods=list(periods),
+        ranging=ranging,
     )
+
+
+def capacity_duals(compiled: CompiledModel, duals: np.ndarray) -> dict:
+    """(facility, t) -> what one more tonne of capacity saves, USD/kg."""
+    keys, rows = compiled.rows_of("capacity")
+    return {key: -duals[row] * 1000.0 for key, row in zip(keys, rows)}
 
 
 def _sorted(frame: pd.DataFrame, data: ModelData, columns: list[str]) -> pd.DataFrame:

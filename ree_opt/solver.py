@@ -42,6 +42,7 @@ class Outcome:
     values: np.ndarray | None  # column values of the reported plan
     duals: np.ndarray | None  # row duals of the cost-minimal solve
     message: str = ""
+    at_optimum: object = None  # what `solve`'s at_optimum hook read at the cost-minimal solve
 
 
 _BANNER_SHOWN = False
@@ -221,8 +222,13 @@ class CompiledModel:
     def _run(self) -> tuple[str, str]:
         return run_highs(self.highs)
 
-    def solve(self, tie_break_columns: np.ndarray | None = None) -> Outcome:
-        """Minimize cost; then, among cost-optimal plans, the tie-break columns."""
+    def solve(self, tie_break_columns: np.ndarray | None = None, at_optimum=None) -> Outcome:
+        """Minimize cost; then, among cost-optimal plans, the tie-break columns.
+
+        `at_optimum(self)` is called right after the cost-minimal solve, while
+        HiGHS still holds its optimal basis (before the tie-break solve moves
+        it): ranging reads it there (ranging.py). Its result is
+        `Outcome.at_optimum`."""
         try:
             status, name = self._run()
         except Exception as error:  # solver trouble is a status, not an exception
@@ -233,9 +239,10 @@ class CompiledModel:
         values = np.asarray(solution.col_value, dtype=float)
         duals = np.asarray(solution.row_dual, dtype=float)
         objective = float(self.highs.getInfo().objective_function_value)
+        extra = at_optimum(self) if at_optimum is not None else None
         if tie_break_columns is not None and len(tie_break_columns):
             values = self._least_of(tie_break_columns, objective, values)
-        return Outcome("optimal", objective, values, duals)
+        return Outcome("optimal", objective, values, duals, at_optimum=extra)
 
     def _least_of(self, columns: np.ndarray, objective: float, values: np.ndarray) -> np.ndarray:
         """Among plans within the objective slack, the one with least sum of `columns`."""

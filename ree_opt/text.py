@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .analysis import Comparison
+from .ranging import tie_count, tightest
 from .solution import Solution
 
 
@@ -50,6 +51,12 @@ def solution_text(solution: Solution, top: int = 5) -> str:
     if not solution.binding.empty:
         lines += ["", f"What binds (largest shadow prices, top {top}):"]
         lines += [f"  - {m}" for m in solution.binding["meaning"].head(top)]
+    tight = tightest(solution.ranging, top)
+    if not tight.empty:
+        ties = tie_count(solution.ranging)
+        note = f"; {ties} price{'s are ties' if ties != 1 else ' is a tie'}, left out" if ties else ""
+        lines += ["", f"Tightest ranges (least room before the plan may change, top {top}{note}):"]
+        lines += [f"  - {m}" for m in tight["meaning"]]
     return "\n".join(lines)
 
 

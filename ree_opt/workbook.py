@@ -22,6 +22,7 @@ import pandas as pd
 from .analysis import Comparison
 from .instance import STAGES
 from .outputs import write_bytes
+from .ranging import tie_count, tightest
 from .solution import Solution
 
 #: A summary line: text, or (label, number, unit).
@@ -267,6 +268,7 @@ def solution_tables(solution: Solution) -> dict:
         "covered_share": solution.covered_share,
         "marginal_prices": solution.marginal_prices,
         "binding": solution.binding,
+        "ranging": solution.ranging,  # no-limit ends (+-inf) are blank cells; `meaning` says "no upper limit"
         "stock": solution.stock,
         "sales": solution.sales,
     }
@@ -286,6 +288,17 @@ def _binding_lines(binding: pd.DataFrame, top: int) -> list[str]:
     if binding.empty:
         return ["  nothing binds with a shadow price"]
     return [f"  {i + 1}. {m}" for i, m in enumerate(binding["meaning"].head(top))]
+
+
+def _ranging_lines(ranging: pd.DataFrame, top: int) -> list[str]:
+    tight = tightest(ranging, top)
+    if tight.empty:
+        return ["  no range to show"]
+    ties = tie_count(ranging)
+    lines = [f"  {i + 1}. {m}" for i, m in enumerate(tight["meaning"])]
+    if ties:
+        lines.append(f"  ({ties} tie{'s' if ties != 1 else ''} left out: less than a cent of room; sheet ranging)")
+    return lines
 
 
 def solution_sheets(solution: Solution, title: str | None = None, top: int = 5, covered=("CN",)):
@@ -315,6 +328,8 @@ def solution_sheets(solution: Solution, title: str | None = None, top: int = 5, 
             lines.append(f"  {product}: {part['covered_t'].sum() / max(part['delivered_t'].sum(), 1e-12):.0%} over the horizon "
                          f"(per period {part['share'].min():.0%} to {part['share'].max():.0%})")
     lines += ["", f"What binds (largest shadow prices, top {top}):", *_binding_lines(solution.binding, top)]
+    lines += ["", f"How far prices and capacities may move with the plan unchanged (tightest {top}):",
+              *_ranging_lines(solution.ranging, top)]
     lines += ["", "Sheets: sourcing_mix (charts), then one table per sheet; the second header row gives the unit."]
     charts = {"sourcing_mix": sourcing_mix(solution.activity, solution.periods, red=covered)}
     return title, lines, solution_tables(solution), charts

@@ -91,3 +91,21 @@ def test_module_entry_point(spec_example):
     )
     assert done.returncode == 0
     assert "valid (3 periods" in done.stdout
+
+
+def test_solve_lists_the_tightest_ranges(capsys, spec_example):
+    """The five ranges with least room, ties left out; in JSON, a missing end is null."""
+    from ree_opt import solve
+    from ree_opt.ranging import tightest
+
+    code, out, _ = run(capsys, "solve", spec_example)
+    assert code == 0
+    listed = out.split("Tightest ranges")[1].splitlines()[1:]
+    expected = tightest(solve(spec_example).ranging, 5)["meaning"]
+    assert [line.removeprefix("  - ") for line in listed] == list(expected)
+    assert "Lynas NdPr oxide (Malaysia separation) may cost up to USD 97.4/kg in 2027" in out
+    code, out, _ = run(capsys, "solve", spec_example, "--json")
+    rows = {(r["kind"], r["facility"], r["period"]): r for r in json.loads(out)["ranging"]}
+    lynas = rows[("cost", "lynas_ndpr", 2027)]
+    assert (lynas["lower"], lynas["upper"]) == (pytest.approx(76.3333333), pytest.approx(97.3571429))
+    assert rows[("cost", "lynas_ndpr", 2028)]["upper"] is None

@@ -18,9 +18,10 @@ from builders import demand, facility, instance
 import ree_opt
 from ree_opt.analysis import premium_curve, sweep, tornado
 from ree_opt.outputs import OutputError
+from ree_opt.ranging import tightest
 from ree_opt.report import build_report, collect, layout, report_factors
 from ree_opt.report import numbers as fmt
-from ree_opt.report.data import DEFAULT_SHARES, SECTIONS
+from ree_opt.report.data import DEFAULT_SHARES, RANGING_TOP, SECTIONS
 
 SPEC_EXAMPLE = Path(__file__).resolve().parent / "instances" / "spec_example.yaml"
 A = pytest.approx
@@ -163,6 +164,18 @@ def test_html_shows_the_library_numbers(spec_report):
 
     scenario_rows = {row[0][0]: row for row in page.tables["table-scenarios"]}
     assert scenario_rows["(baseline)"][4][1] == A(comparison.premium_musd, rel=1e-9)
+
+
+def test_html_lists_the_baselines_tightest_ranges(spec_report):
+    data, html = spec_report
+    expected = tightest(ree_opt.solve(SPEC_EXAMPLE).ranging, RANGING_TOP)
+    rows = Numbers(html.read_text()).tables["table-ranging"]
+    assert 0 < len(rows) == len(expected)
+    for row, item in zip(rows, expected.itertuples()):
+        assert row[1][0] == item.meaning
+        assert row[2][1] == A(item.value, rel=1e-12)
+        assert row[6][1] == A(item.room_pct, rel=1e-12)
+    assert [r[6][1] for r in rows] == sorted(r[6][1] for r in rows)  # least room first
 
 
 def test_markdown_and_csv_show_the_same_numbers(spec_report, tmp_path):

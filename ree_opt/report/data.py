@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..analysis import Comparison, Factor, default_factors, non_china_premium, premium_curve, scenario_table, tornado
 from ..instance import Instance, Scale, Scenario, load_instance
+from ..ranging import tie_count, tightest
 
 #: Allowed covered share, loose to tight: the x axis of the premium curve.
 DEFAULT_SHARES = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.0)
@@ -59,6 +60,7 @@ END_DROP_SHARE = 0.5
 END_DROP_MIN_T = 0.5
 
 BINDING_TOP = 10
+RANGING_TOP = 8
 SECTIONS = [
     ("answer", "1. The answer"),
     ("mix", "2. Sourcing mix"),
@@ -189,6 +191,20 @@ class ReportData:
             frames.append(table)
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
+    # -- ranging ---------------------------------------------------------------
+    def ranging(self, top: int = RANGING_TOP) -> pd.DataFrame:
+        """The baseline plan's tightest ranges (Solution.ranging): the facility
+        prices and capacities the least-cost plan is most sensitive to, least
+        room first, ties left out (see `ranging_ties`)."""
+        table = tightest(self.comparison.baseline.ranging, top)
+        table.insert(0, "rank", range(1, len(table) + 1))
+        return table
+
+    def ranging_ties(self) -> int:
+        """Facility-periods of the baseline plan whose price has no room at
+        all: an equally cheap alternative exists."""
+        return tie_count(self.comparison.baseline.ranging)
+
     # -- prices ----------------------------------------------------------------
     def price_products(self) -> list[str]:
         present = set(self.comparison.baseline.marginal_prices["product"])
@@ -269,6 +285,7 @@ class ReportData:
             "unmet": self.unmet(),
             "mix": self.mix(),
             "binding": self.binding(),
+            "ranging": self.ranging(),
             "prices": self.prices(),
             "reference_prices": self.reference_prices(),
             "premium_curve": self.curve,

@@ -251,7 +251,38 @@ def binding(data: ReportData) -> Section:
                                 ["#", "In words", "Shadow price", "Unit", "Constraint"], rows))
         else:
             blocks.append(Paragraph(f"{title}: no constraint binds.", "note"))
+    blocks += ranging(data)
     return Section("binding", SECTIONS[2][1], blocks)
+
+
+def _end(value, formatter, missing: str) -> Cell:
+    return num(value, formatter) if np.isfinite(value) else Cell(missing, None, True)
+
+
+def ranging(data: ReportData) -> list:
+    """The baseline's tightest price and capacity ranges (ranging.py)."""
+    table = data.ranging()
+    ties = data.ranging_ties()
+    blocks: list = [Heading("How far prices and capacities may move", "ranging"), Paragraph(
+        "For each facility's price (USD/kg) and capacity (t) in each period, the range over which the "
+        "least-cost plan's basis stays optimal, read at the cost-minimal solve: inside it the plan certainly "
+        "holds, just past an end it may change. The tightest ones, least room first." + (
+            f" Left out: {ties} tie{'s' if ties != 1 else ''} (less than a cent of room: an alternative as "
+            "cheap to within a cent exists, so any move may change the plan)." if ties else ""))]
+    rows = []
+    for r in table.itertuples():
+        formatter = (lambda v: f"{v:,.1f}") if r.kind == "cost" else fmt.tonnes
+        rows.append([
+            num(r.rank, lambda v: f"{int(v)}"), text(r.meaning), num(r.value, formatter),
+            _end(r.lower, formatter, "no lower limit"), _end(r.upper, formatter, "no upper limit"),
+            text(r.unit), num(r.room_pct, fmt.percent),
+        ])
+    if rows:
+        blocks.append(Table("table-ranging", "Baseline plan: the tightest ranges",
+                            ["#", "In words", "Now", "Lower end", "Upper end", "Unit", "Room"], rows))
+    else:
+        blocks.append(Paragraph("The baseline plan has no range to show.", "note"))
+    return blocks
 
 
 def prices(data: ReportData) -> Section:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..data import resolve_series
+from ..display import stochastic_html, stochastic_summary
 from ..solution import TOLERANCE_T, Solution, build_solution, empty_solution
 from ..solver import Outcome
 from .extensive import ExtensiveForm
@@ -92,13 +93,10 @@ class StochasticSolution:
         })
 
     def __repr__(self) -> str:
-        head = f"StochasticSolution({self.instance_name!r}, {len(self.futures)} futures"
-        if not self.optimal:
-            return f"{head}, status={self.status!r}: {self.message})"
-        return (
-            f"{head}, objective={self.objective:,.2f}, expected_cost={self.expected_cost:,.2f}, "
-            f"cvar={self.cvar:,.2f} USD million)"
-        )
+        return stochastic_summary(self)
+
+    def _repr_html_(self) -> str:
+        return stochastic_html(self)
 
 
 class FirstStageView:
