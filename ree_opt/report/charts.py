@@ -270,9 +270,56 @@ def tornado_chart(data: ReportData) -> Figure:
     return figure
 
 
+def futures_chart(data: ReportData) -> Figure:
+    """The distribution of the futures' costs: probability at each cost, with
+    the expected cost and the CVaR marked."""
+    s = data.stochastic
+    futures = s.futures.sort_values("cost_musd", kind="stable")
+    cost = futures["cost_musd"].to_numpy(dtype=float)
+    probability = futures["probability"].to_numpy(dtype=float)
+    with rc_context(STYLE):
+        figure = Figure(figsize=(10, 3.6), layout="constrained")
+        ax = figure.subplots()
+        span = float(cost.max() - cost.min()) if len(cost) > 1 else max(abs(float(cost[0])), 1.0)
+        bins = np.linspace(cost.min() - 0.01 * span, cost.max() + 0.01 * span, min(40, max(5, len(cost))) + 1)
+        ax.hist(cost, bins=bins, weights=probability, color=CLEAN, alpha=0.85)
+        for value, color, label in ((s.expected_cost, INK, "expected cost"), (s.cvar, COVERED, "CVaR")):
+            ax.axvline(value, color=color, linewidth=1.5, linestyle="--")
+            ax.annotate(f"{label} {value:,.0f}", (value, 1), xycoords=("data", "axes fraction"),
+                        xytext=(4, -12), textcoords="offset points", fontsize=8, color=color)
+        ax.set_xlabel("cost of the future, USD million over the horizon")
+        ax.set_ylabel("probability")
+        ax.xaxis.set_major_formatter(thousands)
+    return figure
+
+
+def frontier_chart(data: ReportData) -> Figure:
+    """Expected cost against CVaR for each omega."""
+    frontier = data.risk_frontier.dropna()
+    with rc_context(STYLE):
+        figure = Figure(figsize=(10, 3.6), layout="constrained")
+        ax = figure.subplots()
+        ax.plot(frontier["cvar_musd"], frontier["expected_cost_musd"], color=CLEAN, marker="o", linewidth=1.8)
+        points: dict = {}  # omegas that reach the same plan share one label
+        for row in frontier.itertuples():
+            key = (round(row.cvar_musd, 3), round(row.expected_cost_musd, 3))
+            points.setdefault(key, []).append(f"{row.omega:g}")
+        for (cvar, expected), omegas in points.items():
+            ax.annotate(f"omega {', '.join(omegas)}", (cvar, expected), xytext=(6, 4),
+                        textcoords="offset points", fontsize=8, color=MUTED)
+        ax.set_xlabel("CVaR: mean cost of the worst futures, USD million")
+        ax.set_ylabel("expected cost\nUSD million")
+        for axis, values in ((ax.xaxis, frontier["cvar_musd"]), (ax.yaxis, frontier["expected_cost_musd"])):
+            narrow = float(values.max() - values.min()) < 20
+            axis.set_major_formatter(FuncFormatter(lambda v, _, narrow=narrow: f"{v:,.1f}" if narrow else f"{v:,.0f}"))
+    return figure
+
+
 CHARTS = {
     "mix": mix_chart,
     "prices": prices_chart,
     "curve": curve_chart,
     "tornado": tornado_chart,
+    "futures": futures_chart,
+    "frontier": frontier_chart,
 }

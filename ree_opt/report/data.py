@@ -69,7 +69,11 @@ SECTIONS = [
     ("curve", "5. The premium curve"),
     ("tornado", "6. What moves the premium"),
     ("inputs", "7. Scenarios, assumptions and sources"),
+    ("uncertainty", "8. Decide now, under uncertainty"),
 ]
+
+#: The CVaR weights of the report's risk frontier (instances with `uncertainty`).
+FRONTIER_OMEGAS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
 @dataclass
@@ -85,6 +89,8 @@ class ReportData:
     tornado: pd.DataFrame
     scenarios: pd.DataFrame
     tornado_note: str = ""
+    stochastic: object | None = None  # StochasticSolution, for instances with `uncertainty`
+    risk_frontier: pd.DataFrame | None = None
     created: str = field(default_factory=lambda: _dt.date.today().isoformat())
     version: str = field(default_factory=lambda: _version())
 
@@ -293,6 +299,19 @@ class ReportData:
             "scenarios": self.scenarios,
             "assumptions": self.assumptions(),
             "sources": self.sources(),
+        } | self.uncertainty_tables()
+
+    def uncertainty_tables(self) -> dict[str, pd.DataFrame]:
+        """Section 8's tables, for instances with `uncertainty`."""
+        if self.stochastic is None:
+            return {}
+        s = self.stochastic
+        return {
+            "futures": s.futures,
+            "offtakes": s.offtakes,
+            "stockpile": s.stockpile,
+            "risk_frontier": self.risk_frontier,
+            "stochastic_summary": s.summary().rename("value").rename_axis("quantity").reset_index(),
         }
 
 
@@ -365,7 +384,8 @@ def step_count(instance, shares=DEFAULT_SHARES) -> int:
     point, each tornado solve, each scenario-table row."""
     instance = load_instance(instance)
     _, factors, _ = report_factors(instance)
-    return 1 + len(list(shares)) + 2 * len(factors) + len(instance.scenarios) + 1
+    stochastic = 2 if instance.uncertainty is not None else 0
+    return 1 + len(list(shares)) + 2 * len(factors) + len(instance.scenarios) + 1 + stochastic
 
 
 def collect(instance, scenario: str | None = None, shares=None, progress=None) -> ReportData:
@@ -390,6 +410,16 @@ def collect(instance, scenario: str | None = None, shares=None, progress=None) -
         spread["high"] = spread["high"].astype(object)
         spread.loc[heavy, "low"], spread.loc[heavy, "high"] = HEAVY_PRICE_LOW, HEAVY_PRICE_HIGH
     table = scenario_table(base, list(base.scenarios), progress=tick)
+    stochastic, frontier = None, None
+    if base.uncertainty is not None:
+        from ..stochastic import risk_frontier, solve_stochastic
+
+        stochastic = solve_stochastic(base)
+        tick(1)
+        if not stochastic.optimal:
+            raise ReportError(f"the stochastic solve ended {stochastic.status}: {stochastic.message}")
+        frontier = risk_frontier(base, omegas=FRONTIER_OMEGAS)
+        tick(1)
     return ReportData(
         instance=base,
         instance_path=None if path is None else Path(path).name,
@@ -399,6 +429,8 @@ def collect(instance, scenario: str | None = None, shares=None, progress=None) -
         tornado=spread,
         scenarios=table,
         tornado_note=note,
+        stochastic=stochastic,
+        risk_frontier=frontier,
     )
 
 

@@ -401,8 +401,78 @@ def inputs(data: ReportData) -> Section:
     return Section("inputs", SECTIONS[6][1], blocks)
 
 
+def uncertainty(data: ReportData) -> Section:
+    s = data.stochastic
+    reveal = s.reveal
+    blocks: list = [
+        Paragraph(
+            f"What to sign and stock before {reveal}, when the future is not known: the plan that serves all "
+            f"{len(s.futures)} futures of the instance's `uncertainty` section at least "
+            + ("expected cost" if s.omega == 0 else
+               f"(1 - {s.omega:g}) x expected cost + {s.omega:g} x CVaR (the mean of the worst "
+               f"{fmt.percent(100 * (1 - s.alpha))} of futures)")
+            + f". Expected cost USD {fmt.musd(s.expected_cost)} million; the worst {fmt.percent(100 * (1 - s.alpha))} "
+            f"of futures average USD {fmt.musd(s.cvar)} million (CVaR). Signing the deterministic plan instead "
+            f"would cost USD {fmt.musd(s.vss)} million more (VSS); knowing the future would save "
+            f"USD {fmt.musd(s.evpi)} million (EVPI).",
+            "lead",
+        ),
+        Kpis([
+            Kpi("expected_cost_musd", "Expected cost (USD million)", fmt.musd(s.expected_cost), s.expected_cost,
+                f"over {len(s.futures)} futures"),
+            Kpi("cvar_musd", f"CVaR {fmt.percent(100 * s.alpha)} (USD million)", fmt.musd(s.cvar), s.cvar,
+                "the mean of the worst futures"),
+            Kpi("vss_musd", "Value of the stochastic plan (USD million)", fmt.musd(s.vss), s.vss,
+                "against signing the deterministic plan"),
+            Kpi("evpi_musd", "Value of perfect information (USD million)", fmt.musd(s.evpi), s.evpi,
+                "what knowing the future would save"),
+        ]),
+        Chart("futures", "The cost of each future (USD million), probability on the vertical axis, "
+                         "with the expected cost and CVaR"),
+    ]
+    offtakes = s.offtakes
+    if offtakes.empty:
+        blocks.append(Paragraph("No offtake is worth signing now.", "note"))
+    else:
+        periods = list(dict.fromkeys(offtakes["period"]))
+        rows = []
+        for facility in dict.fromkeys(offtakes["facility"]):
+            part = offtakes[offtakes["facility"] == facility].set_index("period")
+            rows.append([text(facility)] + [num(part["quantity_t"].get(p, 0.0), fmt.tonnes) for p in periods]
+                        + [num(part["fee_musd"].sum(), fmt.musd)])
+        blocks.append(Table("table-offtakes", "Offtakes to sign now: t of activity reserved per period",
+                            ["Facility"] + [str(p) for p in periods] + ["Fees (USD million)"], rows, wide=True))
+    stock = s.stockpile
+    blocks.append(
+        Table("table-stockpile", f"Stockpile at the end of the first stage (before {reveal}), t",
+              ["Product", "Label", "Stock (t)"],
+              [[text(fmt.product_name(r.product)), text(r.label), num(r.quantity_t, fmt.tonnes)]
+               for r in stock.itertuples()])
+        if not stock.empty else Paragraph("No stock is worth building before the future is known.", "note")
+    )
+    frontier = data.risk_frontier
+    blocks += [
+        Chart("frontier", "Risk frontier: expected cost against CVaR as the weight omega on CVaR rises"),
+        Table("table-frontier", "Risk frontier",
+              ["omega", "Objective (USD million)", "Expected cost (USD million)", "CVaR (USD million)"],
+              [[text(f"{r.omega:g}"), num(r.objective_musd, fmt.musd), num(r.expected_cost_musd, fmt.musd),
+                num(r.cvar_musd, fmt.musd)] for r in frontier.itertuples()]),
+    ]
+    worst = s.worst_futures(5)
+    blocks.append(Table(
+        "table-worst-futures", "The costliest futures",
+        ["Future", "Scenarios", "Probability", "Cost (USD million)", "Unmet (t)"],
+        [[text(r.future), text(r.scenario or "as the instance is"), num(r.probability, lambda v: f"{v:.3g}"),
+          num(r.cost_musd, fmt.musd), num(r.shortfall_t, fmt.tonnes)] for r in worst.itertuples()],
+    ))
+    return Section("uncertainty", SECTIONS[7][1], blocks)
+
+
 def sections(data: ReportData) -> list[Section]:
-    return [answer(data), mix(data), binding(data), prices(data), curve(data), tornado(data), inputs(data)]
+    found = [answer(data), mix(data), binding(data), prices(data), curve(data), tornado(data), inputs(data)]
+    if data.stochastic is not None:
+        found.append(uncertainty(data))
+    return found
 
 
 def source_anchors(data: ReportData) -> dict[str, str]:

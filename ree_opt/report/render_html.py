@@ -12,7 +12,7 @@ from html import escape
 
 from . import layout
 from .charts import CHARTS, render_svg
-from .data import SECTIONS, ReportData
+from .data import ReportData
 
 POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
@@ -174,7 +174,7 @@ def render(data: ReportData) -> str:
                 svgs[block.name] = render_svg(figure, f"chart-{block.name}")
     inst = data.instance
     meta = data.meta()
-    toc = "".join(f'<li><a href="#{sid}">{esc(title)}</a></li>' for sid, title in SECTIONS)
+    toc = "".join(f'<li><a href="#{esc(section.id)}">{esc(section.title)}</a></li>' for section in sections)
     body = []
     for section in sections:
         blocks = "\n".join(block_html(b, data, anchors, svgs) for b in section.blocks)
