@@ -184,15 +184,113 @@ def test_a_policy_a_future_adds_applies_from_reveal():
     assert set(sol.first_stage.activity["period"]) == {2026}
 
 
-def test_stockpile_is_the_stock_at_the_end_of_the_first_stage():
-    """Chinese oxide available in 2026 only in the futures' eyes: with licences cut
-    in 2027 half the time, stock bought in 2026 at 10 USD/kg (held free) beats
-    0.5 x 10 + 0.5 x 100 = 55 in 2027: 100 t stocked at the end of 2026."""
+def test_stockpile_against_an_embargo():
+    """Chinese oxide at 10 USD/kg both years (lead 0), held at 0.5 USD/kg a year;
+    an embargo stops it from 2027 with probability 0.5; 100 t wanted in 2027,
+    penalty 100; the Australian source (30, 12-month lead) is dearer than
+    stock. Plan: 100 t bought in 2026 and held: 1.0 + 0.05 = 1.05 in both
+    futures. WS: 1.0 without the embargo (buy in 2027), 1.05 with it:
+    1.025, EVPI 0.025. The nominal plan buys in 2027 (no holding), so under
+    the embargo it falls 100 t short: EEV = 0.5 x 1.0 + 0.5 x 10.0 = 5.5,
+    VSS = 4.45."""
     data = licence_gamble()
     data["facilities"][0]["capacity"] = 1000
+    data["products"]["ox"]["holding_cost"] = 0.5
+    data["scenarios"] = {"embargo": {"set": {"cn": {"availability": 0}}}}
+    data["uncertainty"]["events"] = [
+        {"name": "embargo", "outcomes": [{"probability": 0.5}, {"scenario": "embargo", "probability": 0.5}]}
+    ]
     sol = ree_opt.solve_stochastic(data)
-    assert sol.objective == A(1.0)
+    assert sol.objective == A(1.05)
     assert sol.stockpile.to_dict("records") == [{"product": "ox", "label": "covered", "quantity_t": A(100)}]
+    assert sol.futures["cost_musd"].tolist() == A([1.05, 1.05])
+    assert sol.wait_and_see == A(1.025)
+    assert sol.evpi == A(0.025)
+    assert sol.expected_value_plan == A(5.5)
+    assert sol.vss == A(4.45)
+
+
+def test_offtake_against_a_demand_surge():
+    """Australian oxide at 20 USD/kg from 2027, under an offtake: fee 1 USD/kg
+    reserved, half the reservation k paid in every future, spot beyond it at
+    +50% (10 USD/kg more); demand 100 t in 2027, 200 t in a surge (p 0.4).
+    Costs (USD thousand): without surge k + 20 max(100, k/2) + 10 (100 - k)+,
+    in the surge k + 20 max(200, k/2) + 10 (200 - k)+. E = 4200 - 9k on
+    [0, 100], 3600 - 3k on [100, 200], 1600 + 7k on [200, 400]: k = 200 t,
+    costs 2.2 and 4.2, E = 3.0. WS: 2.1 (k = 100) and 4.2 (k = 200): 2.94,
+    EVPI 0.06. The nominal plan takes 100 t, so k = 100: EEV 3.3, VSS 0.3."""
+    data = instance(
+        [facility("au", "AU", 20, {2026: 0, 2027: 1000}, offtake={"fee": 1.0, "take_or_pay": 0.5, "spot_markup": 0.5})],
+        [demand({2026: 0, 2027: 100})],
+        periods=[2026, 2027],
+        scenarios={"surge": {"scale": [{"where": {}, "field": "quantity", "factor": 2.0}]}},
+        uncertainty={"events": [{"name": "demand", "outcomes": [
+            {"probability": 0.6}, {"scenario": "surge", "probability": 0.4}]}]},
+    )
+    sol = ree_opt.solve_stochastic(data)
+    assert sol.objective == A(3.0)
+    assert sol.offtakes.to_dict("records") == [
+        {"facility": "au", "period": 2027, "quantity_t": A(200), "fee_musd": A(0.2)}
+    ]
+    assert sol.futures["cost_musd"].tolist() == A([2.2, 4.2])
+    assert sol.wait_and_see == A(2.94)
+    assert sol.evpi == A(0.06)
+    assert sol.expected_value_plan == A(3.3)
+    assert sol.vss == A(0.3)
+
+
+def test_three_licence_levels_under_omega_one():
+    """Chinese oxide (10 USD/kg, 100 t/yr, 2027 only) at licence levels 1
+    (p 0.5), 0.5 (p 0.3) and 0 (p 0.2); Australian activity a in 2026 (30,
+    12-month lead) lands in 2027; 100 t wanted in 2027, penalty 100. Costs
+    (USD thousand): full 1000 + 20a; half 5500 - 70a up to a = 50, then
+    1000 + 20a; none 10000 - 70a. With alpha 0.7 the worst 30% is all of
+    'none' and 0.1 of 'half': CVaR = 8500 - 70a, then 7000 - 40a: a = 100 t,
+    every future 3.0, objective = CVaR = expected cost = 3.0 (risk-neutral
+    would stop at a = 50: E = 2.9). WS: 1.0, 2.0 (50 t Chinese, 50 t
+    Australian), 3.0: CVaR_0.7 = (0.2 x 3 + 0.1 x 2) / 0.3 = 8/3, EVPI 1/3.
+    Nominal a = 0: costs 1.0, 5.5, 10.0, CVaR = 8.5, VSS 5.5."""
+    data = licence_gamble(omega=1.0, alpha=0.7)
+    data["facilities"][0]["capacity"] = {2026: 0, 2027: 100}
+    data["scenarios"]["licences_50pct"] = {"set": {"cn": {"availability": 0.5}}}
+    data["uncertainty"]["events"] = [{"name": "licences", "outcomes": [
+        {"probability": 0.5}, {"scenario": "licences_50pct", "probability": 0.3},
+        {"scenario": "licences_0", "probability": 0.2}]}]
+    sol = ree_opt.solve_stochastic(data)
+    assert sol.objective == A(3.0)
+    assert sol.cvar == A(3.0)
+    assert sol.expected_cost == A(3.0)
+    assert quantity(sol.first_stage.activity, facility="au") == A(100)
+    assert sol.wait_and_see == A(8 / 3)
+    assert sol.evpi == A(1 / 3)
+    assert sol.expected_value_plan == A(8.5)
+    assert sol.vss == A(5.5)
+    assert ree_opt.solve_stochastic(data, omega=0.0).objective == A(2.9)
+
+
+def test_a_policy_a_future_adds_applies_from_reveal_by_hand():
+    """Chinese oxide at 10, Australian at 20 USD/kg, 100 t wanted each year; a
+    future (p 0.5) adds max_covered_share 0 `from` 2026, which applies from
+    reveal (2027) only: 2026 is served by Chinese oxide in every future (1.0),
+    2027 by Chinese (1.0) or Australian (2.0) oxide: futures 2.0 and 3.0,
+    E = 2.5 (the non-China deterministic plan would cost 4.0). WS: the same
+    (each future alone still sees 2026 as the instance has it): 2.5, EVPI 0;
+    the nominal plan is the same first stage: VSS 0."""
+    data = instance(
+        [facility("cn", "CN", 10), facility("au", "AU", 20)],
+        [demand(100)],
+        periods=[2026, 2027],
+        products={"ox": {"shortfall_penalty": 100, "holding_cost": 1.0}},
+        scenarios={"ban": {"add_policies": [{"type": "max_covered_share", "share": 0, "from": 2026}]}},
+        uncertainty={"events": [{"name": "ban", "outcomes": [{"probability": 0.5}, {"scenario": "ban", "probability": 0.5}]}]},
+    )
+    sol = ree_opt.solve_stochastic(data)
+    assert sol.objective == A(2.5)
+    assert sol.futures["cost_musd"].tolist() == A([2.0, 3.0])
+    assert quantity(sol.first_stage.deliveries, label="covered", period=2026) == A(100)
+    assert sol.evpi == A(0.0, abs=1e-9)
+    assert sol.vss == A(0.0, abs=1e-9)
+    assert ree_opt.solve(data, scenario="ban").objective == A(4.0)
 
 
 def test_cvar_and_var_of_a_distribution():

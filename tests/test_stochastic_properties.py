@@ -98,3 +98,43 @@ def test_value_of_information_and_risk_aversion_properties(seed):
     assert averse.objective == pytest.approx(0.3 * averse.expected_cost + 0.7 * averse.cvar, rel=1e-7)
     assert averse.cvar <= neutral.cvar + 1e-6
     assert averse.evpi >= -1e-6 and averse.vss >= -1e-6
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_one_unchanged_future_is_solve(seed):
+    data = shocks(random_instance(seed))
+    data["uncertainty"] = {"events": [{"name": "none", "outcomes": [{"probability": 1.0}]}]}
+    sol = ree_opt.solve_stochastic(data)
+    assert sol.objective == pytest.approx(ree_opt.solve(data).objective, rel=1e-7, abs=1e-7)
+    assert sol.evpi == pytest.approx(0.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_identical_futures_give_no_evpi(seed):
+    """Two outcomes with the same scenario: every future is the same."""
+    data = shocks(random_instance(seed))
+    data["uncertainty"] = {"events": [{"name": "twice", "outcomes": [
+        {"scenario": "cn_cut", "probability": 0.3}, {"scenario": "cn_cut", "probability": 0.7}]}]}
+    sol = ree_opt.solve_stochastic(data)
+    assert sol.evpi == pytest.approx(0.0, abs=1e-6)
+    assert sol.futures["cost_musd"].iloc[0] == pytest.approx(sol.futures["cost_musd"].iloc[1], rel=1e-7, abs=1e-7)
+
+
+@pytest.mark.parametrize("seed", SEEDS[:3])
+def test_sampled_futures_approach_the_enumerated_ones(seed):
+    """4,000 draws of 4 combinations: each merged future's probability within
+    0.03 of the exact one (binomial sd <= 0.008), so the objectives agree to
+    the same order (every future cost is bounded)."""
+    data = shocks(random_instance(seed))
+    data["uncertainty"] = {"events": [
+        {"name": "licences", "outcomes": [{"probability": 0.6}, {"scenario": "cn_cut", "probability": 0.4}]},
+        {"name": "demand", "outcomes": [{"probability": 0.7}, {"scenario": "demand_up", "probability": 0.3}]},
+    ]}
+    exact = ree_opt.solve_stochastic(data, value_of_information=False)
+    sampled = ree_opt.solve_stochastic(data, sample={"n": 4000, "seed": seed}, value_of_information=False)
+    assert len(sampled.futures) == 4
+    spread = exact.futures["cost_musd"].max() - exact.futures["cost_musd"].min()
+    assert abs(sampled.objective - exact.objective) <= 0.03 * 4 * spread + 1e-6
+    merged = sampled.futures.set_index("scenario")["probability"]
+    for row in exact.futures.itertuples():
+        assert abs(merged[row.scenario] - row.probability) < 0.03
