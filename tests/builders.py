@@ -32,3 +32,10 @@ def instance(facilities, demand, periods=(2026,), products=None, policies=(), **
 
 def demand(quantity, segment="commercial", product="ox", **fields):
     return {"segment": segment, "product": product, "quantity": quantity, **fields}
+
+
+def quantity(frame, **where):
+    """Tonnes in the rows of a Solution table matching every `column=value`."""
+    for key, value in where.items():
+        frame = frame[frame[key] == value]
+    return float(frame["quantity_t"].sum())

@@ -5,17 +5,11 @@ Units: t x USD/kg / 1000 = USD million.
 """
 
 import pytest
-from builders import demand, facility, instance
+from builders import demand, facility, instance, quantity
 
 import ree_opt
 
 A = pytest.approx
-
-
-def quantity(frame, **where):
-    for key, value in where.items():
-        frame = frame[frame[key] == value]
-    return float(frame["quantity_t"].sum())
 
 
 def test_merit_order_takes_the_cheaper_source_first():

@@ -10,7 +10,7 @@ import copy
 import numpy as np
 import pytest
 import yaml
-from builders import demand, facility, instance
+from builders import demand, facility, instance, quantity
 from conftest import SPEC_EXAMPLE
 
 import ree_opt
@@ -35,12 +35,6 @@ def licence_gamble(au_cost=30.0, **uncertainty):
         scenarios=copy.deepcopy(NO_LICENCES),
         uncertainty={"alpha": 0.5, "events": [copy.deepcopy(LICENCES)], **uncertainty},
     )
-
-
-def quantity(frame, **where):
-    for key, value in where.items():
-        frame = frame[frame[key] == value]
-    return float(frame["quantity_t"].sum())
 
 
 def test_risk_neutral_buyer_hedges_with_the_dearer_clean_source():
