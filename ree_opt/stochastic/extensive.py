@@ -55,7 +55,6 @@ class ExtensiveForm:
 
         first = first_stage_mask(futures[0].model, reveal)
         self.first_local = np.flatnonzero(first)  # future 0's first-stage columns, in order
-        self.first_local_set = set(self.first_local.tolist())
         self.first_index = {int(c): i for i, c in enumerate(self.first_local)}  # future 0's column -> first-stage index
         first_keys = self._stage_keys(futures[0].model, first)
         n_first = len(self.first_local)

@@ -213,18 +213,12 @@ def nominal_first_stage(problem: StochasticProblem, form: ExtensiveForm) -> np.n
     act_keys, act_start = nominal.model.columns["act"]
     for i, (f_id, _, _, t) in enumerate(act_keys):
         activity[(f_id, t)] = activity.get((f_id, t), 0.0) + outcome.values[act_start + i]
-    model0 = form.futures[0].model
     fixed = np.zeros(len(form.first_columns))
-    position = 0
-    for name, (names, start) in model0.columns.items():
+    for name, (names, start) in form.futures[0].model.columns.items():
         for i, key in enumerate(names):
-            if start + i not in form.first_local_set:
-                continue
-            if name == "reserve":
-                fixed[form.first_index[start + i]] = activity.get(key, 0.0)
-            else:
-                fixed[form.first_index[start + i]] = values[(name, key)]
-            position += 1
+            column = form.first_index.get(start + i)
+            if column is not None:
+                fixed[column] = activity.get(key, 0.0) if name == "reserve" else values[(name, key)]
     return fixed
 
 
