@@ -1,39 +1,102 @@
-"""ree_opt: rare-earth procurement planning with linear programming."""
+"""ree_opt: rare-earth procurement planning with linear programming.
 
-from . import scenarios  # noqa: F401  (registers the scenario check of instance loading)
-from .analysis import (
-    Comparison,
-    frontier,
-    non_china_premium,
-    premium_curve,
-    scenario_table,
-    sweep,
-    tornado,
-)
-from .instance import Instance, InstanceError, load_instance
-from . import excel  # noqa: F401  (registers the .xlsx reader with load_instance)
-from .plan import Plan, solve
-from .report import build_report as report
-from .solution import Solution
-from .stochastic import StochasticSolution, risk_frontier, solve_stochastic
+The public names load on first use (PEP 562): `import ree_opt` and the
+command line's `--help` and `validate` do not pay for the solver, pandas,
+Pyomo or the report's charts.
+"""
 
-__all__ = [
-    "Comparison",
-    "Instance",
-    "InstanceError",
-    "Plan",
-    "Solution",
-    "StochasticSolution",
-    "frontier",
-    "load_instance",
-    "non_china_premium",
-    "premium_curve",
-    "report",
-    "risk_frontier",
-    "scenario_table",
-    "solve",
-    "solve_stochastic",
-    "sweep",
-    "tornado",
-]
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING
+
+#: public name -> (module, attribute in it)
+_PUBLIC = {
+    "Comparison": (".analysis", "Comparison"),
+    "Instance": (".instance", "Instance"),
+    "InstanceError": (".instance", "InstanceError"),
+    "Plan": (".plan", "Plan"),
+    "Solution": (".solution", "Solution"),
+    "StochasticSolution": (".stochastic", "StochasticSolution"),
+    "frontier": (".analysis", "frontier"),
+    "load_instance": (".instance", "load_instance"),
+    "non_china_premium": (".analysis", "non_china_premium"),
+    "premium_curve": (".analysis", "premium_curve"),
+    "report": (".report", "build_report"),
+    "risk_frontier": (".stochastic", "risk_frontier"),
+    "scenario_table": (".analysis", "scenario_table"),
+    "solve": (".plan", "solve"),
+    "solve_stochastic": (".stochastic", "solve_stochastic"),
+    "sweep": (".analysis", "sweep"),
+    "tornado": (".analysis", "tornado"),
+}
+
+__all__ = sorted(_PUBLIC)
 __version__ = "0.1.0"
+
+# Registrations every use of the package relies on, made at once (they load
+# pydantic and the instance format, not the solver, pandas or openpyxl):
+# the scenario check of instance loading, and the workbook readers, which
+# load ree_opt.excel (and pandas) only when a workbook is read.
+from . import scenarios  # noqa: E402, F401  (registers the scenario check of instance loading)
+from .instance import READERS as _READERS  # noqa: E402
+
+_WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")  # those ree_opt.excel registers
+
+
+def _workbook_reader(suffix: str):
+    def read(path):
+        importlib.import_module(".excel", __name__)  # registers its readers in place of this one
+        reader = _READERS.get(suffix)
+        if reader is read:
+            raise RuntimeError(f"ree_opt.excel registered no reader for {suffix} (a bug in ree_opt)")
+        return reader(path)
+
+    return read
+
+
+for _suffix in _WORKBOOK_SUFFIXES:
+    _READERS.setdefault(_suffix, _workbook_reader(_suffix))
+
+
+def __getattr__(name: str):
+    try:
+        module, attribute = _PUBLIC[name]
+    except KeyError:
+        raise AttributeError(f"module 'ree_opt' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module, __name__), attribute)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_PUBLIC))
+
+
+class _Package(types.ModuleType):
+    """`ree_opt.report` is the function `build_report`, as it always was,
+    though a subpackage of that name exists: importing the subpackage binds
+    its name on the package, which would hide the function; this property
+    keeps the function in its place."""
+
+    @property
+    def report(self):
+        return getattr(importlib.import_module(".report", __name__), "build_report")
+
+    @report.setter
+    def report(self, _subpackage) -> None:
+        pass
+
+
+sys.modules[__name__].__class__ = _Package
+
+
+if TYPE_CHECKING:  # for type checkers and editors, which do not run __getattr__
+    from .analysis import Comparison, frontier, non_china_premium, premium_curve, scenario_table, sweep, tornado
+    from .instance import Instance, InstanceError, load_instance
+    from .plan import Plan, solve
+    from .report import build_report as report
+    from .solution import Solution
+    from .stochastic import StochasticSolution, risk_frontier, solve_stochastic

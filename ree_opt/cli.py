@@ -11,12 +11,15 @@ import argparse
 import json
 import sys
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from . import __version__
-from .instance import InstanceError, load_instance
-from .outputs import OutputError, write_tables
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# Heavy modules (pandas, the solver, the report) load inside the commands
+# that need them: `--help` and `validate` answer at once.
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -28,6 +31,8 @@ class CommandError(Exception):
 
 
 def _records(frame: pd.DataFrame | pd.Series):
+    import pandas as pd
+
     if isinstance(frame, pd.Series):
         return {str(k): (None if pd.isna(v) else v) for k, v in frame.items()}
     return json.loads(frame.to_json(orient="records"))
@@ -57,10 +62,14 @@ def _workbook(path: Path | None) -> bool:
 
 
 def _covered(instance_path) -> list[str]:
+    from .instance import load_instance
+
     return list(load_instance(instance_path).covered_countries)
 
 
 def cmd_validate(args) -> int:
+    from .instance import load_instance
+
     instance = load_instance(args.instance)
     facts = (
         f"{len(instance.periods)} periods, {len(instance.products)} products, "
@@ -75,6 +84,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_solve(args) -> int:
+    from .outputs import write_tables
     from .plan import solve
     from .text import solution_text
 
@@ -98,6 +108,7 @@ def cmd_solve(args) -> int:
 
 def cmd_premium(args) -> int:
     from .analysis import non_china_premium
+    from .outputs import write_tables
     from .text import comparison_text
 
     comparison = non_china_premium(args.instance, scenario=args.scenario, by_product=not args.fast)
@@ -135,6 +146,8 @@ def cmd_premium(args) -> int:
 
 
 def cmd_stochastic(args) -> int:
+    from .instance import load_instance
+    from .outputs import write_tables
     from .stochastic import future_count, solve_stochastic
     from .stochastic.text import stochastic_tables, stochastic_text
 
@@ -218,7 +231,10 @@ class Progress:
 
 
 def cmd_sweep(args) -> int:
+    import pandas as pd
+
     from .analysis import sweep
+    from .outputs import write_tables
 
     values = _values(args.values)
     executor = None if args.executor == "serial" else args.executor
@@ -252,7 +268,11 @@ def markdown_table(table: pd.DataFrame) -> str:
 
 
 def cmd_compare(args) -> int:
+    import pandas as pd
+
     from .analysis import scenario_table
+    from .instance import load_instance
+    from .outputs import write_tables
 
     instance = load_instance(args.instance)
     names = [n for n in (args.scenarios.split(",") if args.scenarios else instance.scenarios) if n.strip()]
@@ -406,16 +426,25 @@ def parser() -> argparse.ArgumentParser:
     return main
 
 
+#: The library's bad-input errors: (module, class).
+BAD_INPUT_ERRORS = (("instance", "InstanceError"), ("outputs", "OutputError"))
+
+
+def bad_input(error: Exception) -> bool:
+    """Whether `error` is one of the library's bad-input errors. Their modules
+    are looked up, not imported: a class never loaded was never raised, and
+    `--help` need not load pydantic or pandas."""
+    for module, name in BAD_INPUT_ERRORS:
+        loaded = sys.modules.get(f"{__package__}.{module}")
+        if loaded is not None and isinstance(error, getattr(loaded, name)):
+            return True
+    return False
+
+
 def main(argv: list[str] | None = None) -> int:
     arguments = parser().parse_args(argv)
     try:
         return arguments.function(arguments)
-    except InstanceError as error:
-        print(f"ree-opt: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except OutputError as error:
-        print(f"ree-opt: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
     except CommandError as error:
         print(f"ree-opt: {error}", file=sys.stderr)
         return error.code
@@ -426,6 +455,9 @@ def main(argv: list[str] | None = None) -> int:
         print("ree-opt: interrupted", file=sys.stderr)
         return EXIT_FAILED
     except Exception as error:  # the analyst gets a message, not a traceback
+        if bad_input(error):
+            print(f"ree-opt: {error}", file=sys.stderr)
+            return EXIT_BAD_INPUT
         if arguments.debug:
             raise
         print(f"ree-opt: unexpected error: {type(error).__name__}: {error} (rerun with --debug for details)", file=sys.stderr)

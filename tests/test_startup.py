@@ -1,0 +1,74 @@
+"""`ree-opt --help` and `ree-opt validate` answer at once: they import
+neither the solver nor the table, model or chart libraries (measured in
+benchmarks/startup.py; here only what is imported is checked)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = ("pandas", "highspy", "pyomo", "scipy", "matplotlib", "numpy", "rich")
+
+PROBE = """
+import json, sys
+import ree_opt.cli
+try:
+    code = ree_opt.cli.main({argv!r})
+except SystemExit as stop:  # --help exits
+    code = stop.code
+loaded = sorted({{name.split(".")[0] for name in sys.modules}} & set({heavy!r}))
+print(json.dumps({{"code": code, "loaded": loaded}}))
+"""
+
+
+def imported_by(argv: list[str]) -> dict:
+    script = PROBE.format(argv=argv, heavy=HEAVY)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["validate", str(ROOT / "instances" / "baseline.yaml")],
+        ["validate", "--json", str(ROOT / "instances" / "toy.yaml")],
+        ["solve", "--help"],
+    ],
+)
+def test_help_and_validate_import_no_solver_nor_tables(argv):
+    result = imported_by(argv)
+    assert result["code"] == 0
+    assert result["loaded"] == []
+
+
+def test_bad_input_on_the_quick_path_still_exits_2(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("periods: [2026]\nproducts: {}\n")
+    result = imported_by(["validate", str(bad)])
+    assert result["code"] == 2
+    assert result["loaded"] == []
+
+
+def test_the_public_names_load_on_use():
+    script = (
+        "import sys, ree_opt\n"
+        "before = 'ree_opt.plan' in sys.modules\n"
+        "from ree_opt import solve, Solution, report\n"
+        "import ree_opt.plan\n"
+        "from ree_opt.report import build_report\n"
+        "assert solve is ree_opt.plan.solve and report is build_report\n"
+        "assert ree_opt.report is build_report  # not the subpackage of that name\n"
+        "assert sorted(ree_opt.__all__) == ree_opt.__all__ and 'sweep' in dir(ree_opt)\n"
+        "assert all(hasattr(ree_opt, name) for name in ree_opt.__all__)\n"
+        "print(before)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert done.stdout.strip() == "False"
+    with pytest.raises(AttributeError, match="no attribute 'solvee'"):
+        import ree_opt
+
+        ree_opt.solvee  # noqa: B018
