@@ -90,6 +90,7 @@ class Plan:
         time_limit: float | None = None,
         open_facilities: Iterable[str] = (),
     ):
+        self.time_limit = time_limit
         self.base = load_instance(instance)
         self.scenario = scenario if isinstance(scenario, str) or scenario is None else ",".join(scenario)
         self.instance = apply_scenario(self.base, scenario, policies)
@@ -100,15 +101,31 @@ class Plan:
             self._index_columns()
 
     # -- solving ---------------------------------------------------------------
-    def solve(self, tie_break: bool = True, ranging: bool = True) -> Solution:
+    def solve(self, tie_break: bool = True, ranging: bool = True, solver: str = "highs") -> Solution:
         """The least-cost plan (then, with `tie_break`, the least covered
         among equally cheap ones); `ranging` reads the cost and capacity
-        ranges at the cost-minimal solve (Solution.ranging)."""
-        outcome = self.compiled.solve(
-            self.covered_delivery_columns if tie_break else None, at_optimum=read_ranging if ranging else None
-        )
+        ranges at the cost-minimal solve (Solution.ranging). `solver` is
+        HiGHS (the kept model, warm-started) or, for a second opinion, CBC
+        (the same model written out, second_solver.py; no ranging: it reads
+        HiGHS's basis)."""
+        columns = self.covered_delivery_columns if tie_break else None
+        if solver == "highs":
+            outcome = self.compiled.solve(columns, at_optimum=read_ranging if ranging else None)
+        elif solver == "cbc":
+            from .second_solver import cbc_outcome
+
+            outcome = cbc_outcome(self.compiled, columns, self.time_limit)
+        else:
+            raise InstanceError([Problem("solver", f"expected 'highs' or 'cbc', got {solver!r}")])
         with paused_garbage_collection():
-            return build_solution(self.data, self.compiled, outcome, self.scenario)
+            solution = build_solution(self.data, self.compiled, outcome, self.scenario)
+        solution.solver = solver
+        if solver == "cbc" and solution.optimal:
+            solution.message = (
+                "solved by CBC (the model written out as MPS): the tables are CBC's primal values, "
+                "the marginal prices and binding rows CBC's LP duals; no ranging (it reads HiGHS's basis)"
+            )
+        return solution
 
     def solve_point(self, tie_break: bool = False, share_policy: int | None = None) -> PointResult:
         """Solve and read back only what a sweep row needs."""
@@ -275,10 +292,13 @@ def solve(
     policies: Iterable = (),
     tie_break: bool = True,
     time_limit: float | None = None,
+    solver: str = "highs",
 ) -> Solution:
     """Least-cost sourcing plan of an instance (a path, a dict or an Instance).
 
     `scenario` names one of the instance's scenarios (or several, comma
     separated, applied in order); `policies` adds policies for this solve.
+    `time_limit` is in seconds (status `time_limit` when reached); `solver`
+    is "highs" or, for a second opinion, "cbc" (`pip install "ree-opt[cbc]"`).
     """
-    return Plan(instance, scenario, policies, time_limit).solve(tie_break=tie_break)
+    return Plan(instance, scenario, policies, time_limit).solve(tie_break=tie_break, solver=solver)

@@ -56,6 +56,7 @@ class Solution:
     #: name, country, period, value, lower, upper (+-inf: no limit), unit,
     #: used_t, room_pct, tie (less than a cent or a thousandth of a tonne of room), meaning.
     ranging: pd.DataFrame = field(default_factory=empty_ranging)
+    solver: str = "highs"
 
     @property
     def optimal(self) -> bool:

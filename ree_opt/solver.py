@@ -13,6 +13,7 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import highspy
@@ -246,6 +247,17 @@ class CompiledModel:
 
     def _least_of(self, columns: np.ndarray, objective: float, values: np.ndarray) -> np.ndarray:
         """Among plans within the objective slack, the one with least sum of `columns`."""
+        with self.tie_break_model(columns, objective):
+            status, _ = self._run()
+            if status == "optimal":
+                values = np.asarray(self.highs.getSolution().col_value, dtype=float)
+        return values
+
+    @contextmanager
+    def tie_break_model(self, columns: np.ndarray, objective: float):
+        """The kept HiGHS model, for the time of the block, turned into the
+        tie-break problem: cost within the slack of `objective`, minimize the
+        sum of `columns` (CBC is given the same model, second_solver.py)."""
         highs = self.highs
         ncol = len(self.cost)
         nonzero = np.flatnonzero(self.cost)
@@ -257,11 +269,8 @@ class CompiledModel:
         highs.changeColsCost(ncol, everything, tie_cost)
         highs.changeObjectiveOffset(0.0)
         try:
-            status, _ = self._run()
-            if status == "optimal":
-                values = np.asarray(highs.getSolution().col_value, dtype=float)
+            yield highs
         finally:
             highs.deleteRows(1, np.array([self.row_count], dtype=np.int32))
             highs.changeColsCost(ncol, everything, self.cost)
             highs.changeObjectiveOffset(self.offset)
-        return values
