@@ -129,15 +129,17 @@ def non_china_premium(
     policies: Iterable = (),
     by_product: bool = False,
     tie_break: bool = True,
+    time_limit: float | None = None,
 ) -> Comparison:
     """The optimum with `max_covered_share: 0` on every product minus the optimum
     without it; `by_product` also prices each product's supply premium per kg
     delivered (one more solve per demanded product, the clean cap on it
-    alone): the rise in average supply cost per kg delivered."""
+    alone): the rise in average supply cost per kg delivered. `time_limit`
+    (seconds) applies to each solve."""
     policies = list(policies)
-    base_plan = Plan(instance, scenario, policies)
+    base_plan = Plan(instance, scenario, policies, time_limit)
     baseline = base_plan.solve(tie_break)
-    non_china = Plan(base_plan.base, scenario, policies + [NON_CHINA]).solve(tie_break)
+    non_china = Plan(base_plan.base, scenario, policies + [NON_CHINA], time_limit).solve(tie_break)
     products = demanded_products(base_plan.instance)
     comparison = Comparison(baseline, non_china, products, list(base_plan.instance.periods))
     if by_product and comparison.ok:
@@ -147,7 +149,7 @@ def non_china_premium(
                 comparison.supply_premium_usd_per_kg[product] = clean_kg - base_kg
                 continue
             only = MaxCoveredShare(type="max_covered_share", share=0.0, products=[product])
-            alone = Plan(base_plan.base, scenario, policies + [only]).solve(tie_break=False)
+            alone = Plan(base_plan.base, scenario, policies + [only], time_limit).solve(tie_break=False)
             if alone.optimal:
                 comparison.supply_premium_usd_per_kg[product] = supply_usd_per_kg(alone) - base_kg
     return comparison

@@ -88,7 +88,10 @@ def cmd_solve(args) -> int:
     from .plan import solve
     from .text import solution_text
 
-    solution = solve(args.instance, scenario=args.scenario, tie_break=not args.no_tie_break, time_limit=args.time_limit)
+    solution = solve(
+        args.instance, scenario=args.scenario, tie_break=not args.no_tie_break, time_limit=args.time_limit,
+        solver=args.solver,
+    )
     if args.out and solution.optimal and _workbook(args.out):
         from .workbook import solution_sheets, write_workbook
 
@@ -111,7 +114,9 @@ def cmd_premium(args) -> int:
     from .outputs import write_tables
     from .text import comparison_text
 
-    comparison = non_china_premium(args.instance, scenario=args.scenario, by_product=not args.fast)
+    comparison = non_china_premium(
+        args.instance, scenario=args.scenario, by_product=not args.fast, time_limit=args.time_limit
+    )
     if not comparison.ok:
         bad = comparison.baseline if not comparison.baseline.optimal else comparison.non_china
         raise CommandError(f"the solve ended {bad.status}: {bad.message}")
@@ -182,6 +187,17 @@ def cmd_stochastic(args) -> int:
     if not solution.optimal:
         raise CommandError(f"the solve ended {solution.status}: {solution.message}")
     return EXIT_OK
+
+
+def _seconds(text: str) -> float:
+    """A time limit: a positive number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
 
 
 def _where(text: str | None) -> dict | None:
@@ -374,7 +390,11 @@ def parser() -> argparse.ArgumentParser:
         sub.add_argument("--scenario", "-s", help="scenario name(s), comma separated, applied in order")
         sub.add_argument("--out", type=Path, help="directory to write the tables to, as CSV; or one Excel workbook (.xlsx)")
     solve.add_argument("--no-tie-break", action="store_true", help="skip the least-covered tie-break solve")
-    solve.add_argument("--time-limit", type=float, help="seconds HiGHS may take")
+    for sub in (solve, premium):
+        sub.add_argument("--time-limit", type=_seconds, metavar="SECONDS",
+                         help="seconds each solve may take (status time_limit and exit code 1 when reached)")
+    solve.add_argument("--solver", choices=("highs", "cbc"), default="highs",
+                       help="highs (default) or cbc, for a second opinion (pip install 'ree-opt[cbc]')")
     premium.add_argument("--fast", action="store_true", help="skip the per-product supply premium solves")
 
     sweep = command("sweep", cmd_sweep, "re-solve over values of one parameter (the model is built once)")
@@ -402,7 +422,8 @@ def parser() -> argparse.ArgumentParser:
     stochastic.add_argument("--alpha", type=float, help="CVaR level in [0, 1): the mean of the worst (1 - alpha)")
     stochastic.add_argument("--sample", type=int, metavar="N", help="draw N futures instead of every combination")
     stochastic.add_argument("--seed", type=int, help="seed of the draws (with --sample; default 0)")
-    stochastic.add_argument("--time-limit", type=float, help="seconds HiGHS may take")
+    stochastic.add_argument("--time-limit", type=_seconds, metavar="SECONDS",
+                            help="seconds each solve may take (status time_limit and exit code 1 when reached)")
     stochastic.add_argument("--out", type=Path, help="directory to write the tables to, as CSV; or one Excel workbook (.xlsx)")
     stochastic.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 

@@ -111,14 +111,20 @@ def solve_mps(mps: Path, nrow: int, ncol: int, time_limit: float | None = None) 
     try:
         done = subprocess.run(
             command, capture_output=True, text=True, stdin=subprocess.DEVNULL,
-            timeout=None if not time_limit else float(time_limit) + 60.0,
+            timeout=None if not time_limit else float(time_limit) + 10.0,  # CBC honours -sec; a hung one does not
         )
     except subprocess.TimeoutExpired:
         return CbcResult("time_limit", None, None, None, f"CBC did not stop within its time limit of {time_limit:g} s")
     if done.returncode != 0 or not solution.exists():
         tail = " ".join((done.stdout + done.stderr).split()[-30:])
         return CbcResult("error", None, None, None, f"CBC failed (exit code {done.returncode}): {tail}")
-    return read_solution(solution, nrow, ncol)
+    result = read_solution(solution, nrow, ncol)
+    if result.status == "time_limit" and time_limit:
+        result.message = (
+            f"CBC stopped at the time limit of {time_limit:g} s ({result.message}) before it proved a plan "
+            "optimal: no plan is reported; allow more time (time_limit, --time-limit)"
+        )
+    return result
 
 
 def solve_compiled(compiled: CompiledModel, time_limit: float | None = None, workdir: str | None = None) -> CbcResult:

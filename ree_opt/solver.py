@@ -235,7 +235,7 @@ class CompiledModel:
         except Exception as error:  # solver trouble is a status, not an exception
             return Outcome("error", None, None, None, str(error))
         if status != "optimal":
-            return Outcome(status, None, None, None, f"HiGHS: {name}")
+            return Outcome(status, None, None, None, self._stopped_message(status, name))
         solution = self.highs.getSolution()
         values = np.asarray(solution.col_value, dtype=float)
         duals = np.asarray(solution.row_dual, dtype=float)
@@ -244,6 +244,16 @@ class CompiledModel:
         if tie_break_columns is not None and len(tie_break_columns):
             values = self._least_of(tie_break_columns, objective, values)
         return Outcome("optimal", objective, values, duals, at_optimum=extra)
+
+    def _stopped_message(self, status: str, name: str) -> str:
+        if status == "time_limit":
+            limit = self.highs.getOptionValue("time_limit")
+            limit = limit[-1] if isinstance(limit, tuple) else limit  # (status, value) in some highspy versions
+            return (
+                f"HiGHS stopped at the time limit of {limit:g} s ({name}) before it proved a plan "
+                "optimal: no plan is reported; allow more time (time_limit, --time-limit)"
+            )
+        return f"HiGHS: {name}"
 
     def _least_of(self, columns: np.ndarray, objective: float, values: np.ndarray) -> np.ndarray:
         """Among plans within the objective slack, the one with least sum of `columns`."""

@@ -117,3 +117,24 @@ def test_cbc_statuses_are_read(tmp_path):
     solution.write_text("Optimal - objective value 3.50000000\n      0 r0  2  -1.5\n**    0 c0  2  0\n")
     result = read_solution(solution, 1, 1)
     assert (result.objective, result.duals.tolist(), result.values.tolist()) == (3.5, [-1.5], [2.0])
+
+
+def test_cbc_stops_at_its_time_limit():
+    solution = ree_opt.solve(ROOT / "instances" / "baseline.yaml", solver="cbc", time_limit=1e-9)
+    assert solution.status == "time_limit"
+    assert solution.message.startswith("CBC stopped at the time limit of 1e-09 s")
+    assert solution.activity.empty
+
+
+def test_the_command_line_solves_with_cbc(capsys):
+    import json
+
+    from ree_opt.cli import main
+
+    toy = str(ROOT / "instances" / "toy.yaml")
+    assert main(["solve", toy, "--json"]) == 0
+    highs = json.loads(capsys.readouterr().out)
+    assert main(["solve", toy, "--json", "--solver", "cbc"]) == 0
+    cbc = json.loads(capsys.readouterr().out)
+    assert cbc["status"] == "optimal" and cbc["message"].startswith("solved by CBC")
+    assert cbc["objective_musd"] == pytest.approx(highs["objective_musd"], rel=1e-9)
