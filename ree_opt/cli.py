@@ -99,11 +99,16 @@ def cmd_solve(args) -> int:
     elif args.out and solution.optimal:
         write_tables(args.out, _solution_tables(solution), inputs=[args.instance])
     if args.json:
-        payload = {"status": solution.status, "objective_musd": solution.objective, "message": solution.message}
+        payload = {
+            "status": solution.status, "objective_musd": solution.objective, "message": solution.message,
+            "solver": solution.solver, "warnings": solution.warnings,
+        }
         payload.update({name: _records(table) for name, table in _solution_tables(solution).items()})
         _emit_json(payload)
     else:
         print(solution_text(solution))
+    for warning in solution.warnings:
+        print(f"ree-opt: warning: {warning}", file=sys.stderr)
     if not solution.optimal:
         raise CommandError(f"the solve ended {solution.status}: {solution.message}")
     return EXIT_OK

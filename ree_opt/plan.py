@@ -24,6 +24,7 @@ from .data import CLEAN, COVERED, ModelData, demanded_products, resolve, usable_
 from .instance import Instance, InstanceError, Problem, load_instance
 from .model import build_model
 from .model.policies import coefficient
+from .numerics import EntityNames, span_warnings
 from .ranging import read_ranging
 from .scenarios import apply_scenario
 from .solution import Solution, build_solution
@@ -99,6 +100,7 @@ class Plan:
             self.model = build_model(self.data)
             self.compiled = CompiledModel(self.model, time_limit=time_limit)
             self._index_columns()
+        self._span_warnings: list[str] | None = None
 
     # -- solving ---------------------------------------------------------------
     def solve(self, tie_break: bool = True, ranging: bool = True, solver: str = "highs") -> Solution:
@@ -120,6 +122,7 @@ class Plan:
         with paused_garbage_collection():
             solution = build_solution(self.data, self.compiled, outcome, self.scenario)
         solution.solver = solver
+        solution.warnings = self.warnings()
         if solver == "cbc" and solution.optimal:
             solution.message = (
                 "solved by CBC (the model written out as MPS): the tables are CBC's primal values, "
@@ -150,6 +153,13 @@ class Plan:
         if share_policy is not None:
             result.share_cap_dual_musd_per_pct = self.share_cap_dual(share_policy, x, y)
         return result
+
+    def warnings(self) -> list[str]:
+        """Number ranges wider than numerics.SPAN_LIMIT, in the instance's
+        words, then HiGHS's own warnings so far (each once)."""
+        if self._span_warnings is None:
+            self._span_warnings = span_warnings(self.compiled.spans, EntityNames(self.data, self.compiled))
+        return self._span_warnings + [f"HiGHS: {text}" for text in getattr(self.compiled.highs, "ree_warnings", [])]
 
     # -- levers ----------------------------------------------------------------
     def facilities_where(self, where: Mapping | None) -> list[str]:

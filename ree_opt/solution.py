@@ -57,6 +57,9 @@ class Solution:
     #: used_t, room_pct, tie (less than a cent or a thousandth of a tonne of room), meaning.
     ranging: pd.DataFrame = field(default_factory=empty_ranging)
     solver: str = "highs"
+    #: What the user should know about the numbers: families of coefficients
+    #: that span more than 1e9 (naming the entities), HiGHS's own warnings.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def optimal(self) -> bool:

@@ -21,6 +21,8 @@ import numpy as np
 import pyomo.environ as pyo
 from scipy import sparse
 
+from .numerics import spans
+
 STATUS = {
     "kOptimal": "optimal",
     "kInfeasible": "infeasible",
@@ -70,8 +72,33 @@ def new_highs() -> highspy.Highs:
             os.dup2(saved, 1)
             os.close(saved)
             os.close(sink)
-    highs.setOptionValue("output_flag", False)
+    capture_warnings(highs)
     return highs
+
+
+def capture_warnings(highs: highspy.Highs) -> list[str]:
+    """HiGHS's warnings and errors, kept in `highs.ree_warnings` (in order,
+    each once) for the Solution; nothing reaches the screen: the log goes to
+    a callback only (log_to_console off)."""
+    found: list[str] = []
+    highs.ree_warnings = found
+    highs.setOptionValue("log_to_console", False)
+    highs.setOptionValue("output_flag", True)
+    wanted = (highspy.HighsLogType.kWarning, highspy.HighsLogType.kError)
+
+    def keep(event) -> None:
+        if getattr(event.data_out, "log_type", None) in wanted:
+            text = " ".join(str(event.message).split())
+            for prefix in ("WARNING:", "ERROR:"):
+                text = text.removeprefix(prefix).strip()
+            if text and text not in found:
+                found.append(text)
+
+    try:
+        highs.cbLogging.subscribe(keep)
+    except AttributeError:  # a highspy without callbacks: stay silent, as before
+        highs.setOptionValue("output_flag", False)
+    return found
 
 
 @dataclass
@@ -202,6 +229,8 @@ class CompiledModel:
         self.cost = self.base_cost.copy()
         self.offset = 0.0
         nrow, ncol = form.shape
+        # The range of each family of numbers, for warnings (numerics.py).
+        self.spans = spans(form.matrix, form.cost, form.col_lower, form.row_lower, form.row_upper)
         self.highs = highs_model(
             form.matrix, self.cost, form.col_lower, np.full(ncol, np.inf),
             form.row_lower, form.row_upper, time_limit, threads,
