@@ -127,8 +127,10 @@ def solve_mps(mps: Path, nrow: int, ncol: int, time_limit: float | None = None) 
     return result
 
 
-def solve_compiled(compiled: CompiledModel, time_limit: float | None = None, workdir: str | None = None) -> CbcResult:
-    """The model HiGHS holds now, solved by CBC."""
+def solve_compiled(compiled, time_limit: float | None = None, workdir: str | None = None) -> CbcResult:
+    """The model HiGHS holds now, solved by CBC: `compiled` is anything that
+    keeps a HiGHS model in `.highs` (a CompiledModel, the stochastic
+    extensive form)."""
     highs = compiled.highs
     nrow, ncol = highs.getNumRow(), highs.getNumCol()
     with (nullcontext(workdir) if workdir else tempfile.TemporaryDirectory(prefix="ree-opt-cbc-")) as folder:
