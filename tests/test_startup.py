@@ -72,3 +72,45 @@ def test_the_public_names_load_on_use():
         import ree_opt
 
         ree_opt.solvee  # noqa: B018
+
+
+def run_python(script: str) -> str:
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_a_submodule_alone_still_checks_scenarios_when_loading():
+    """The package registers the scenario check on import, as when it loaded
+    everything eagerly: a bad scenario is refused however the library is entered."""
+    script = (
+        "from ree_opt.instance import InstanceError, load_instance\n"
+        "import yaml\n"
+        f"data = yaml.safe_load(open({str(ROOT / 'instances' / 'toy.yaml')!r}))\n"
+        "data['scenarios'] = {'bad': {'set': {'no_such_facility': {'cost': 1}}}}\n"
+        "try:\n"
+        "    load_instance(data)\n"
+        "except InstanceError as error:\n"
+        "    print(error)\n"
+    )
+    assert "scenarios.bad" in run_python(script)
+
+
+def test_a_workbook_is_read_through_the_lazy_reader(tmp_path):
+    """`.xlsx` readers are registered without loading ree_opt.excel; the first
+    workbook read loads it."""
+    workbook = tmp_path / "toy.xlsx"
+    script = (
+        "import sys\n"
+        "from ree_opt.cli import main\n"
+        f"assert main(['convert', {str(ROOT / 'instances' / 'toy.yaml')!r}, {str(workbook)!r}]) == 0\n"
+    )
+    run_python(script)
+    script = (
+        "import sys\n"
+        "import ree_opt\n"
+        "before = 'ree_opt.excel' in sys.modules\n"
+        f"instance = ree_opt.load_instance({str(workbook)!r})\n"
+        "print(before, 'ree_opt.excel' in sys.modules, len(instance.facilities))\n"
+    )
+    assert run_python(script) == f"False True {len(__import__('ree_opt').load_instance(ROOT / 'instances' / 'toy.yaml').facilities)}"
