@@ -83,8 +83,10 @@ def test_cbc_duals_are_a_dual_solution_of_the_same_lp():
     reduced = np.asarray(lp.col_cost_) - matrix.T @ y
     assert reduced.min() >= -1e-6
     lower, upper = np.asarray(lp.row_lower_), np.asarray(lp.row_upper_)
-    bound = np.where(y > 0, lower, upper)
-    dual_objective = float(np.sum(np.where(np.abs(y) > 1e-12, y * bound, 0.0)))
+    priced = np.abs(y) > 1e-12  # a priced row sits at the bound its dual's sign selects (finite)
+    bound = np.where(y[priced] > 0, lower[priced], upper[priced])
+    assert np.isfinite(bound).all()
+    dual_objective = float(np.sum(y[priced] * bound))
     dual_objective += float(reduced @ np.asarray(lp.col_lower_))
     assert dual_objective == pytest.approx(result.objective, rel=1e-7)
     assert np.abs(y).max() > 0  # some rows price something
