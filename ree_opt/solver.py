@@ -212,6 +212,18 @@ def run_highs(highs: highspy.Highs) -> tuple[str, str]:
     return STATUS.get(key, "error"), name
 
 
+def stopped_message(highs: highspy.Highs, status: str, name: str) -> str:
+    """What to tell the user when HiGHS ends without an optimum."""
+    if status == "time_limit":
+        limit = highs.getOptionValue("time_limit")
+        limit = limit[-1] if isinstance(limit, tuple) else limit  # (status, value) in some highspy versions
+        return (
+            f"HiGHS stopped at the time limit of {limit:g} s ({name}) before it proved a plan "
+            "optimal: no plan is reported; allow more time (time_limit, --time-limit)"
+        )
+    return f"HiGHS: {name}"
+
+
 class CompiledModel:
     """A model in a kept HiGHS object, with maps back to the model.
 
@@ -264,7 +276,7 @@ class CompiledModel:
         except Exception as error:  # solver trouble is a status, not an exception
             return Outcome("error", None, None, None, str(error))
         if status != "optimal":
-            return Outcome(status, None, None, None, self._stopped_message(status, name))
+            return Outcome(status, None, None, None, stopped_message(self.highs, status, name))
         solution = self.highs.getSolution()
         values = np.asarray(solution.col_value, dtype=float)
         duals = np.asarray(solution.row_dual, dtype=float)
@@ -273,16 +285,6 @@ class CompiledModel:
         if tie_break_columns is not None and len(tie_break_columns):
             values = self._least_of(tie_break_columns, objective, values)
         return Outcome("optimal", objective, values, duals, at_optimum=extra)
-
-    def _stopped_message(self, status: str, name: str) -> str:
-        if status == "time_limit":
-            limit = self.highs.getOptionValue("time_limit")
-            limit = limit[-1] if isinstance(limit, tuple) else limit  # (status, value) in some highspy versions
-            return (
-                f"HiGHS stopped at the time limit of {limit:g} s ({name}) before it proved a plan "
-                "optimal: no plan is reported; allow more time (time_limit, --time-limit)"
-            )
-        return f"HiGHS: {name}"
 
     def _least_of(self, columns: np.ndarray, objective: float, values: np.ndarray) -> np.ndarray:
         """Among plans within the objective slack, the one with least sum of `columns`."""

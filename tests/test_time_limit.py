@@ -27,7 +27,7 @@ def test_a_generous_time_limit_changes_nothing():
     assert ree_opt.solve(BASELINE, time_limit=600).objective == pytest.approx(ree_opt.solve(BASELINE).objective, rel=1e-12)
 
 
-@pytest.mark.parametrize("command", ["solve", "premium"])
+@pytest.mark.parametrize("command", ["solve", "premium", "stochastic"])
 def test_the_command_line_exits_1_with_the_message(command, capsys):
     assert main([command, str(BASELINE), "--time-limit", "1e-9"]) == 1
     err = capsys.readouterr().err

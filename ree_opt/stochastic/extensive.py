@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from ..solver import Outcome, StandardForm, highs_model, run_highs, standard_form
+from ..solver import Outcome, StandardForm, highs_model, run_highs, standard_form, stopped_message
 from .future import FutureModel, first_stage_mask, first_stage_rows
 
 
@@ -170,7 +170,7 @@ class ExtensiveForm:
         except Exception as error:  # solver trouble is a status, not an exception
             return Outcome("error", None, None, None, str(error))
         if status != "optimal":
-            return Outcome(status, None, None, None, f"HiGHS: {name}")
+            return Outcome(status, None, None, None, stopped_message(self.highs, status, name))
         solution = self.highs.getSolution()
         return Outcome(
             "optimal",
