@@ -88,10 +88,13 @@ def cmd_solve(args) -> int:
     from .plan import solve
     from .text import solution_text
 
-    solution = solve(
-        args.instance, scenario=args.scenario, tie_break=not args.no_tie_break, time_limit=args.time_limit,
-        solver=args.solver,
-    )
+    try:
+        solution = solve(
+            args.instance, scenario=args.scenario, tie_break=not args.no_tie_break, time_limit=args.time_limit,
+            solver=args.solver,
+        )
+    except ImportError as error:  # second_solver.SolverUnavailable: CBC is not installed
+        raise CommandError(str(error)) from None
     if args.out and solution.optimal and _workbook(args.out):
         from .workbook import solution_sheets, write_workbook
 

@@ -38,7 +38,7 @@ CBC_STATUS = {
 }
 
 
-class SolverUnavailable(RuntimeError):
+class SolverUnavailable(ImportError):
     """The second solver is not installed."""
 
 
@@ -148,7 +148,7 @@ def cbc_outcome(
     try:
         first = solve_compiled(compiled, time_limit)
     except SolverUnavailable:
-        raise
+        raise  # an installation problem, not a solver status
     except (OSError, subprocess.SubprocessError) as error:
         return Outcome("error", None, None, None, f"CBC: {error}")
     if first.status != "optimal":

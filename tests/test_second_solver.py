@@ -140,3 +140,15 @@ def test_the_command_line_solves_with_cbc(capsys):
     cbc = json.loads(capsys.readouterr().out)
     assert cbc["status"] == "optimal" and cbc["message"].startswith("solved by CBC")
     assert cbc["objective_musd"] == pytest.approx(highs["objective_musd"], rel=1e-9)
+
+
+def test_without_cbc_the_command_line_says_how_to_install_it(monkeypatch, capsys):
+    from ree_opt import second_solver
+    from ree_opt.cli import main
+
+    monkeypatch.setattr(second_solver.os.path, "isfile", lambda path: False)
+    monkeypatch.setattr(second_solver.shutil, "which", lambda name: None)
+    assert main(["solve", str(ROOT / "instances" / "toy.yaml"), "--solver", "cbc"]) == 1
+    err = capsys.readouterr().err
+    assert 'the second solver, CBC, is not installed: pip install "ree-opt[cbc]"' in err
+    assert "unexpected" not in err
