@@ -155,6 +155,8 @@ def cmd_premium(args) -> int:
     else:
         title = str(args.instance) + (f" [{args.scenario}]" if args.scenario else "")
         print(comparison_text(comparison, title))
+    for warning in dict.fromkeys(comparison.baseline.warnings + comparison.non_china.warnings):
+        print(f"ree-opt: warning: {warning}", file=sys.stderr)
     return EXIT_OK
 
 

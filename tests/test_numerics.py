@@ -83,3 +83,5 @@ def test_the_command_line_shows_the_warnings(tmp_path, capsys):
     assert "ree-opt: warning: costs (USD million per t) span 1e+12" in capsys.readouterr().err
     assert main(["solve", str(path), "--json"]) == 0
     assert any(w.startswith("costs") for w in __import__("json").loads(capsys.readouterr().out)["warnings"])
+    assert main(["premium", str(path), "--fast"]) == 0
+    assert capsys.readouterr().err.count("ree-opt: warning: costs (USD million per t) span 1e+12") == 1
