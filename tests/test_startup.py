@@ -45,6 +45,21 @@ def test_help_and_validate_import_no_solver_nor_tables(argv):
     assert result["loaded"] == []
 
 
+@pytest.mark.parametrize("argv", [["--help"], ["solve", "--help"]])
+def test_help_does_not_even_load_the_instance_format(argv):
+    script = (
+        "import sys\n"
+        "import ree_opt.cli\n"
+        "try:\n"
+        f"    ree_opt.cli.main({argv!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in ('pydantic', 'yaml', 'ree_opt.instance') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
 def test_bad_input_on_the_quick_path_still_exits_2(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("periods: [2026]\nproducts: {}\n")
