@@ -28,6 +28,7 @@ from pydantic import (
     ValidationError,
 )
 
+from . import bounded_yaml
 from .countries import ISO_ALPHA2
 
 STAGES = ("mine", "separation", "metal", "magnet", "recycling", "trade")
@@ -350,47 +351,25 @@ class _Locator:
 # Loading
 
 
-#: libyaml's parser when PyYAML has it (8x faster on the baseline), else PyYAML's own.
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+def _read_table(path: Path, display: str, key: str, lines: dict, problems: list, budget: int) -> list:
+    """A CSV table of facilities or demand: one row per entity.
 
-
-def _yaml_with_lines(text: str) -> tuple[Any, dict[tuple, int]]:
-    loader = SAFE_LOADER(text)
-    try:
-        node = loader.get_single_node()
-        lines: dict[tuple, int] = {}
-
-        def walk(node, path):
-            lines[path] = node.start_mark.line + 1
-            if isinstance(node, yaml.MappingNode):
-                for key_node, value_node in node.value:
-                    key = loader.construct_object(key_node, deep=True)
-                    lines[path + (key,)] = key_node.start_mark.line + 1
-                    walk(value_node, path + (key,))
-                    lines[path + (key,)] = key_node.start_mark.line + 1
-            elif isinstance(node, yaml.SequenceNode):
-                for index, item in enumerate(node.value):
-                    walk(item, path + (index,))
-
-        if node is None:
-            return None, {}
-        walk(node, ())
-        data = loader.construct_document(node)
-    finally:
-        loader.dispose()
-    return data, lines
-
-
-def _read_table(path: Path, display: str, key: str, lines: dict, problems: list) -> list:
-    """A CSV table of facilities or demand: one row per entity."""
+    Its cells count against the same node budget as the document."""
     import pandas as pd
 
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (OSError, ValueError) as error:
-        problems.append(Problem(key, f"cannot read the table {display}: {error}"))
+        reason = getattr(error, "strerror", None) or type(error).__name__
+        if isinstance(error, pd.errors.ParserError) or isinstance(error, UnicodeDecodeError):
+            reason = str(error).splitlines()[0][:200]
+        problems.append(Problem(key, f"cannot read the table {display}: {reason}"))
+        return []
+    if frame.size > budget:
+        problems.append(Problem(key, f"the table {display} has more than {budget:,} cells; refused"))
         return []
     rows = []
+    spent = 0
     for index, record in enumerate(frame.to_dict("records")):
         row = {}
         for column, cell in record.items():
@@ -398,7 +377,10 @@ def _read_table(path: Path, display: str, key: str, lines: dict, problems: list)
             if cell == "":
                 continue
             try:
-                row[column] = yaml.safe_load(cell)
+                row[column], spent = bounded_yaml.scalar(cell, spent, budget)
+            except bounded_yaml.TooLarge as error:
+                problems.append(Problem(f"{key}[{index}].{column}", error.message))
+                return []
             except yaml.YAMLError:
                 row[column] = cell
         rows.append(row)
@@ -411,44 +393,109 @@ def _read_table(path: Path, display: str, key: str, lines: dict, problems: list)
 READERS: dict[str, Any] = {}
 
 
+def _table_path(folder: Path, name: str) -> Path | None:
+    """The CSV table `name` if it lies in `folder` or below it (symlinks
+    resolved), else None: an instance reads no file outside its folder."""
+    relative = Path(name)
+    if relative.is_absolute() or relative.drive or ".." in relative.parts:
+        return None
+    base = folder.resolve()
+    target = (base / relative).resolve()
+    if target != base and base not in target.parents:
+        return None
+    return target
+
+
+def _too_big(size: int) -> str:
+    return (
+        f"the file is {size / 2**20:,.1f} MB; an instance file or table may be at most "
+        f"{bounded_yaml.MAX_BYTES // 2**20} MB (refused before reading)"
+    )
+
+
+def _yaml_problem(error: yaml.YAMLError, text: str) -> tuple[str, int | None]:
+    """What is wrong with a YAML document, and on which line."""
+    if isinstance(error, bounded_yaml.TooLarge):
+        return error.message, error.line
+    if isinstance(error, yaml.reader.ReaderError):  # a control character, bad UTF-8
+        character = error.character
+        what = f"#x{ord(character):04x}" if isinstance(character, str) else f"#x{character:02x}"
+        line = text[: error.position].count("\n") + 1 if isinstance(error.position, int) else None
+        return f"not valid YAML: the character {what} is not allowed ({error.reason})", line
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    line = mark.line + 1 if mark else None
+    reason = getattr(error, "problem", None) or str(error)
+    return f"not valid YAML: {reason}", line
+
+
 def read_instance_data(path: str | os.PathLike) -> tuple[dict, _Locator]:
-    """Read a YAML or JSON file (tables may be CSV files it names), or a format in READERS."""
+    """Read a YAML or JSON file (tables may be CSV files it names, in its folder), or a format in READERS."""
     path = Path(path)
     display = str(path)
     if path.suffix.lower() in READERS:
         return READERS[path.suffix.lower()](path)
     try:
+        size = path.stat().st_size
+        if size > bounded_yaml.MAX_BYTES:
+            raise InstanceError([Problem("", _too_big(size), display)])
         text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        line = None
+        try:
+            line = path.read_bytes()[: error.start].count(b"\n") + 1
+        except OSError:
+            pass
+        raise InstanceError([Problem("", f"not UTF-8 text (byte 0x{error.object[error.start]:02x})", display, line)])
     except OSError as error:
         raise InstanceError([Problem("", f"cannot read the instance: {error.strerror}", display)])
     try:
-        data, lines = _yaml_with_lines(text)
+        data, lines = bounded_yaml.load_yaml(text)
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        reason = getattr(error, "problem", None) or str(error)
-        if path.suffix.lower() == ".json":
+        message, line = _yaml_problem(error, text)
+        if path.suffix.lower() == ".json" and not isinstance(error, bounded_yaml.TooLarge):
             try:
-                data, lines = json.loads(text), {}
+                data, lines = bounded_yaml.load_json(text), {}
+            except bounded_yaml.TooLarge as json_error:
+                raise InstanceError([Problem("", json_error.message, display, json_error.line)])
             except json.JSONDecodeError as json_error:
                 raise InstanceError(
                     [Problem("", f"not valid JSON: {json_error.msg}", display, json_error.lineno)]
                 )
         else:
-            raise InstanceError([Problem("", f"not valid YAML: {reason}", display, line)])
+            raise InstanceError([Problem("", message, display, line)])
     if not isinstance(data, dict):
         raise InstanceError([Problem("", "expected a mapping of instance fields at the top", display, 1)])
     problems: list[Problem] = []
     for key in ("facilities", "demand"):
         table = data.get(key)
         if isinstance(table, str) and table.lower().endswith(".csv"):
+            where = lines.get((key,))
+            target = _table_path(path.parent, table)
+            if target is None:
+                problems.append(
+                    Problem(
+                        key,
+                        f"the table {table!r} lies outside the instance's folder; a table must be "
+                        "in the folder of the instance or below it (no absolute path, no `..`)",
+                        display,
+                        where,
+                    )
+                )
+                continue
+            if not target.is_file():
+                what = "does not exist" if not target.exists() else "is not a regular file"
+                problems.append(Problem(key, f"the table {table!r} {what}", display, where))
+                continue
+            if target.stat().st_size > bounded_yaml.MAX_BYTES:
+                problems.append(Problem(key, f"the table {table!r}: {_too_big(target.stat().st_size)}", display, where))
+                continue
             table_lines: dict = {}
-            data[key] = _read_table(path.parent / table, table, key, table_lines, problems)
+            data[key] = _read_table(target, table, key, table_lines, problems, bounded_yaml.MAX_NODES)
             table_file = str(path.parent / table)
             for (_, index), line in table_lines.items():
                 lines[(key, index)] = (table_file, line)
     if problems:
-        raise InstanceError([Problem(p.location, p.message, display) for p in problems])
+        raise InstanceError([Problem(p.location, p.message, p.file or display, p.line) for p in problems])
     return data, _Locator(display, lines)
 
 
@@ -562,6 +609,17 @@ def parse_instance(data: Mapping, locator: _Locator | None = None) -> Instance:
         raise InstanceError([locator.problem((), "expected a mapping of instance fields")])
     # An empty YAML key (`policies:`) means "none", as if it were left out.
     data = {key: value for key, value in data.items() if value is not None}
+    tables = [
+        locator.problem(
+            (key,),
+            f"names the table {data[key]!r}, but only an instance read from a file may name a "
+            "CSV table (it is looked for in the file's folder); give a list here",
+        )
+        for key in ("facilities", "demand")
+        if isinstance(data.get(key), str) and data[key].lower().endswith(".csv")
+    ]
+    if tables:
+        raise InstanceError(tables)
     try:
         instance = Instance.model_validate(data)
     except ValidationError as error:

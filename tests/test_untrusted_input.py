@@ -1,0 +1,204 @@
+"""The two holes of issue 10, closed (SPEC section 2): documents that expand
+past a million nodes, and CSV tables outside the instance's folder."""
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import ree_opt
+from ree_opt import bounded_yaml
+from ree_opt.cli import main
+
+INSTANCE = """\
+periods: [2026]
+products: {ox: {shortfall_penalty: 100}}
+facilities: FACILITIES
+demand: [{segment: s, product: ox, quantity: 150}]
+"""
+TABLE = "id,country,stage,outputs,capacity,cost\nau,AU,separation,{ox: 1.0},1000,70\n"
+
+
+def billion_laughs(width=9, depth=9) -> str:
+    """The classic: `depth` levels of `width` aliases each, width**depth leaves."""
+    lines = ["periods: [2026]", "sources:", '  - &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for level in range(1, depth):
+        lines.append(f"  - &l{level} [" + ", ".join([f"*l{level - 1}"] * width) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def problems(capsys, argv):
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return code, err
+
+
+def test_billion_laughs_is_refused_at_the_line_that_passes_a_million(tmp_path, capsys):
+    path = tmp_path / "laughs.yaml"
+    path.write_text(billion_laughs())
+    assert len(path.read_bytes()) < 1024
+    code, err = problems(capsys, ["validate", str(path)])
+    assert code == 2
+    # &lk (line k + 3) expands to 1 + 9 x &l(k-1) nodes: 10, 91, 820, 7381, 66430,
+    # 597871 (&l5), 5380840 (&l6, line 9: the one that passes the million)
+    assert f"{path}:9: the document expands past 1,000,000 nodes" in err
+
+
+def test_billion_laughs_is_refused_by_a_fresh_process_without_hanging(tmp_path):
+    path = tmp_path / "laughs.yaml"
+    path.write_text(billion_laughs(width=10, depth=12))  # 10**12 nodes expanded
+    done = subprocess.run(
+        [sys.executable, "-m", "ree_opt", "validate", str(path)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 2
+    assert "expands past 1,000,000 nodes" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_aliases_below_the_budget_are_read_and_counted_as_expanded():
+    data, lines = bounded_yaml.load_yaml(billion_laughs(width=3, depth=4))
+    assert data["sources"][3][2][1][0] == ["lol"] * 9
+    assert lines[("sources", 3)] == 6
+    # expanded: the top mapping, 2 keys, [2026] (2 nodes), the sources list, then
+    # &l0 (10 nodes) and each level 1 + 3 x the one below: 31, 94, 283
+    expanded = 1 + 2 + 2 + 1 + 10 + 31 + 94 + 283
+    with pytest.raises(bounded_yaml.TooLarge):
+        bounded_yaml.load_yaml(billion_laughs(width=3, depth=4), budget=expanded - 1)
+    bounded_yaml.load_yaml(billion_laughs(width=3, depth=4), budget=expanded)
+
+
+def test_a_recursive_alias_and_deep_nesting_are_refused_with_their_line(tmp_path, capsys):
+    path = tmp_path / "loop.yaml"
+    path.write_text("periods: [2026]\nsources: &a [1, *a]\n")
+    code, err = problems(capsys, ["validate", str(path)])
+    assert code == 2 and f"{path}:2: the alias *a refers to a node that contains it" in err
+    path = tmp_path / "deep.yaml"
+    path.write_text("periods: [2026]\n\nsources: " + "[" * 5000 + "]" * 5000 + "\n")
+    code, err = problems(capsys, ["validate", str(path)])
+    # libyaml stops at 1,000 levels itself; PyYAML's own parser at our 100
+    assert code == 2 and f"{path}:3: " in err and "nest" in err
+    path.write_text("periods: [2026]\n\nsources: " + "[" * 101 + "]" * 101 + "\n")
+    code, err = problems(capsys, ["validate", str(path)])
+    assert code == 2 and f"{path}:3: the document is nested deeper than 100 levels" in err
+    path = tmp_path / "deep.json"
+    path.write_text('{"sources": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    code, err = problems(capsys, ["validate", str(path)])
+    assert code == 2 and f"{path}: the document is nested deeper than 100 levels" in err
+
+
+def test_values_python_cannot_build_are_located(tmp_path, capsys):
+    path = tmp_path / "odd.yaml"
+    path.write_text("periods: [2026]\nproducts:\n  ox: {shortfall_penalty: " + "9" * 5000 + "}\n")
+    code, err = problems(capsys, ["validate", str(path)])
+    assert code == 2 and f"{path}:3: not valid YAML: cannot read the value '9999" in err
+    path.write_text("periods: [2026-13-45]\n")
+    code, err = problems(capsys, ["validate", str(path)])
+    assert code == 2 and f"{path}:1: not valid YAML: cannot read the value '2026-13-45': month must be in 1..12" in err
+
+
+def test_a_file_past_the_size_limit_is_refused_before_it_is_read(tmp_path, capsys):
+    path = tmp_path / "big.yaml"
+    with open(path, "w") as stream:
+        stream.write("periods: [2026]\nnotes: '")
+        stream.write("x" * (50 * 2**20))
+        stream.write("'\n")
+    code, err = problems(capsys, ["validate", str(path)])
+    assert code == 2 and f"{path}: the file is 50.0 MB; an instance file or table may be at most 16 MB" in err
+
+
+def write_instance(folder: Path, facilities: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "instance.yaml"
+    path.write_text(INSTANCE.replace("FACILITIES", facilities))
+    return path
+
+
+def test_a_table_in_the_folder_or_below_is_read(tmp_path):
+    (tmp_path / "plan" / "tables").mkdir(parents=True)
+    (tmp_path / "plan" / "tables" / "f.csv").write_text(TABLE)
+    path = write_instance(tmp_path / "plan", "tables/f.csv")
+    assert ree_opt.load_instance(path).facilities[0].capacity == 1000
+    # a symlink in the folder to a table in the folder is fine
+    os.symlink(tmp_path / "plan" / "tables" / "f.csv", tmp_path / "plan" / "link.csv")
+    path = write_instance(tmp_path / "plan", "link.csv")
+    assert ree_opt.load_instance(path).facilities[0].id == "au"
+
+
+SECRET = "id,country,stage,outputs,capacity,cost\nTOP-SECRET-CELL,XX,separation,{ox: 1.0},-5,0\n"
+
+
+@pytest.mark.parametrize("kind", ["dotdot", "absolute", "symlink", "symlinked_folder"])
+def test_a_table_outside_the_folder_is_refused_without_reading_it(tmp_path, capsys, kind):
+    outside = tmp_path / "elsewhere" / "secret.csv"
+    outside.parent.mkdir()
+    outside.write_text(SECRET)
+    folder = tmp_path / "plan" / "sub"
+    folder.mkdir(parents=True)
+    if kind == "dotdot":
+        name = "../../elsewhere/secret.csv"
+    elif kind == "absolute":
+        name = str(outside)
+    elif kind == "symlink":
+        os.symlink(outside, folder / "innocent.csv")
+        name = "innocent.csv"
+    else:
+        os.symlink(outside.parent, folder / "tables")
+        name = "tables/secret.csv"
+    path = write_instance(folder, name)
+    code, err = problems(capsys, ["validate", str(path)])
+    assert code == 2
+    assert f"{path}:3: facilities: the table {name!r} lies outside the instance's folder" in err
+    assert "TOP-SECRET-CELL" not in err and "XX" not in err
+
+
+def test_a_table_that_is_not_a_regular_file_is_refused(tmp_path, capsys):
+    folder = tmp_path / "plan"
+    folder.mkdir()
+    os.mkfifo(folder / "pipe.csv")  # reading it would wait for a writer for ever
+    path = write_instance(folder, "pipe.csv")
+    code, err = problems(capsys, ["validate", str(path)])
+    assert code == 2 and f"{path}:3: facilities: the table 'pipe.csv' is not a regular file" in err
+    path = write_instance(folder, "missing.csv")
+    code, err = problems(capsys, ["validate", str(path)])
+    assert code == 2 and f"{path}:3: facilities: the table 'missing.csv' does not exist" in err
+
+
+def test_an_alias_bomb_in_a_csv_cell_is_refused(tmp_path, capsys):
+    folder = tmp_path / "plan"
+    folder.mkdir()
+    levels = ["&l0 [" + ", ".join(["lol"] * 10) + "]"]
+    levels += [f"&l{k} [" + ", ".join([f"*l{k - 1}"] * 10) + "]" for k in range(1, 9)]
+    (folder / "f.csv").write_text(TABLE + f'x,AU,separation,"[{", ".join(levels)}]",1,1\n')
+    path = write_instance(folder, "f.csv")
+    code, err = problems(capsys, ["validate", str(path)])
+    assert code == 2 and "facilities[1].outputs: the document expands past 1,000,000 nodes" in err
+
+
+def test_a_dict_instance_naming_a_table_is_refused():
+    """A dict has no folder: a table is not looked for in the current directory."""
+    data = ree_opt.load_instance(Path(__file__).parent / "instances" / "spec_example.yaml").model_dump(
+        by_alias=True, exclude_none=True
+    )
+    data["facilities"] = "facilities.csv"
+    with pytest.raises(ree_opt.InstanceError) as caught:
+        ree_opt.load_instance(data)
+    assert str(caught.value.problems[0]) == (
+        "facilities: names the table 'facilities.csv', but only an instance read from a file may name "
+        "a CSV table (it is looked for in the file's folder); give a list here"
+    )
+
+
+def test_control_characters_raw_in_the_file_are_located(tmp_path, capsys):
+    path = tmp_path / "ctl.yaml"
+    path.write_text(textwrap.dedent("""\
+        periods: [2026]
+        name: "a\x07b"
+        """))
+    code, err = problems(capsys, ["validate", str(path)])
+    assert code == 2 and f"{path}:2: not valid YAML: the character #x07 is not allowed" in err
+    path.write_bytes(b"periods: [2026]\nname: caf\xe9\n")
+    code, err = problems(capsys, ["validate", str(path)])
+    assert code == 2 and f"{path}:2: not UTF-8 text (byte 0xe9)" in err
