@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -482,10 +483,14 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `ree-opt ... | head`: the reader has gone
         sys.stderr.close()
         return EXIT_OK
-    except KeyboardInterrupt:
-        print("ree-opt: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as error:  # Ctrl-C, or SIGTERM (Terminated)
+        print(f"ree-opt: {'terminated' if isinstance(error, Terminated) else 'interrupted'}", file=sys.stderr)
         return EXIT_FAILED
     except Exception as error:  # the analyst gets a message, not a traceback
+        outputs = sys.modules.get(f"{__package__}.outputs")
+        if outputs is not None and isinstance(error, outputs.OutputWriteError):  # a folder that cannot be written
+            print(f"ree-opt: {error.strerror}", file=sys.stderr)
+            return EXIT_FAILED
         if bad_input(error):
             print(f"ree-opt: {error}", file=sys.stderr)
             return EXIT_BAD_INPUT
@@ -495,5 +500,15 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, as Ctrl-C is: outputs being
+    written are cleaned up on the way out (no temporary or partial file)."""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
+
+
 def run() -> None:
+    signal.signal(signal.SIGTERM, _terminate)
     sys.exit(main())

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..outputs import write_bytes, write_text
+from ..outputs import write_files, write_text
 from .data import DEFAULT_SHARES, REFERENCE_PRICES, ReportData, ReportError, collect, report_factors, step_count
 
 FORMATS = ("html", "md", "csv")
@@ -48,13 +48,11 @@ def build_report(
         from .render_markdown import render
 
         text, images = render(data, target.stem)
-        for name, payload in images.items():
-            write_bytes(target.parent / name, payload, inputs)
-        return write_text(target, text, inputs)
+        files = [(target.parent / name, payload) for name, payload in images.items()]
+        return write_files(files + [(target, text.encode("utf-8"))], inputs)[-1]
     from .render_csv import render
 
-    for name, text in render(data).items():
-        write_text(target / name, text, inputs)
+    write_files([(target / name, text.encode("utf-8")) for name, text in render(data).items()], inputs)
     return target
 
 
