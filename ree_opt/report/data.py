@@ -76,6 +76,19 @@ SECTIONS = [
 FRONTIER_OMEGAS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
+def _created() -> str:
+    """Today, or the day of SOURCE_DATE_EPOCH (seconds since 1970, UTC) where
+    it is set: the reproducible-builds convention, so a report can be rebuilt
+    byte for byte."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch:
+        try:
+            return _dt.datetime.fromtimestamp(int(epoch), _dt.timezone.utc).date().isoformat()
+        except (ValueError, OverflowError, OSError):
+            pass  # not a number of seconds: ignored, as other tools do
+    return _dt.date.today().isoformat()
+
+
 @dataclass
 class ReportData:
     """The solves and the tables of one report. Money in USD million unless a
@@ -91,7 +104,7 @@ class ReportData:
     tornado_note: str = ""
     stochastic: object | None = None  # StochasticSolution, for instances with `uncertainty`
     risk_frontier: pd.DataFrame | None = None
-    created: str = field(default_factory=lambda: _dt.date.today().isoformat())
+    created: str = field(default_factory=lambda: _created())
     version: str = field(default_factory=lambda: _version())
 
     # -- the answer ------------------------------------------------------------
