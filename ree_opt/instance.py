@@ -11,6 +11,7 @@ a file, its file and line.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -21,6 +22,7 @@ from typing import Annotated, Any, Literal, Union
 import yaml
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictInt,
@@ -34,8 +36,23 @@ from .countries import ISO_ALPHA2
 STAGES = ("mine", "separation", "metal", "magnet", "recycling", "trade")
 Stage = Literal["mine", "separation", "metal", "magnet", "recycling", "trade"]
 
-NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+def _number(value):
+    """No booleans (pydantic would read `capacity: yes`, or a spreadsheet's
+    TRUE, as 1.0), and NaN or infinity named as such before any range check."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, not {str(value).lower()}")
+    if isinstance(value, (int, float, str)):
+        try:
+            number = float(value)
+        except (ValueError, OverflowError):
+            return value
+        if not math.isfinite(number):
+            raise ValueError("expected a finite number")
+    return value
+
+
+NonNegative = Annotated[float, BeforeValidator(_number), Field(ge=0, allow_inf_nan=False)]
+Share = Annotated[float, BeforeValidator(_number), Field(ge=0, le=1, allow_inf_nan=False)]
 PeriodLabel = Union[StrictInt, StrictStr]
 #: A number (the same every period) or a mapping period -> number; a value
 #: holds from its key until the next key, and before the first key it is 0.
@@ -314,16 +331,29 @@ class Key:
     def __init__(self, key):
         self.key = key
 
+    def __eq__(self, other):
+        return isinstance(other, Key) and (type(self.key), self.key) == (type(other.key), other.key)
+
+    def __hash__(self):
+        return hash(("Key", self.key))
+
+
+def _shown(key) -> str:
+    """A key as written, or quoted with escapes where it holds a character a
+    terminal would act on (a line break, an escape sequence)."""
+    text = str(key)
+    return text if text.isprintable() else repr(text)
+
 
 def format_location(path: tuple) -> str:
     out = ""
     for part in path:
         if isinstance(part, Key):
-            out += f".{part.key}"
+            out += f".{_shown(part.key)}"
         elif isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += f".{part}" if out else str(part)
+            out += f".{_shown(part)}" if out else _shown(part)
     return out
 
 
@@ -419,8 +449,9 @@ def _yaml_problem(error: yaml.YAMLError, text: str) -> tuple[str, int | None]:
         return error.message, error.line
     if isinstance(error, yaml.reader.ReaderError):  # a control character, bad UTF-8
         character = error.character
-        what = f"#x{ord(character):04x}" if isinstance(character, str) else f"#x{character:02x}"
-        line = text[: error.position].count("\n") + 1 if isinstance(error.position, int) else None
+        what = f"#x{ord(character) if isinstance(character, str) else character:02x}"
+        found = yaml.reader.Reader.NON_PRINTABLE.search(text)  # libyaml counts bytes, PyYAML characters
+        line = text[: found.start()].count("\n") + 1 if found else None
         return f"not valid YAML: the character {what} is not allowed ({error.reason})", line
     mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
     line = mark.line + 1 if mark else None
@@ -522,6 +553,7 @@ _MESSAGES = {
     "too_short": "expected a non-empty list (an empty list is refused)",
     "literal_error": "expected {expected}",
     "less_than": "expected a number < {lt}",
+    "value_error": "{error}",
 }
 
 
@@ -529,16 +561,23 @@ def _pydantic_problems(error: ValidationError, locator: _Locator) -> list[Proble
     """One problem per location; union branches (a number or a mapping) merged."""
     by_location: dict[tuple, list[dict]] = {}
     for item in error.errors():
-        path = tuple(
-            part
-            for part in item["loc"]
-            if part not in POLICY_TYPES
-            and not (isinstance(part, str) and ("[" in part or part in ("float", "int", "str", "constrained-float")))
-        )
+        parts, after_mapping = [], False
+        for part in item["loc"]:
+            if part in POLICY_TYPES or (
+                isinstance(part, str) and ("[" in part or part in ("float", "int", "str", "constrained-float"))
+            ):
+                after_mapping = isinstance(part, str) and part.startswith("dict[")
+                continue
+            parts.append(Key(part) if after_mapping else part)  # a period key, not an index
+            after_mapping = False
+        path = tuple(parts)
         by_location.setdefault(path, []).append(item)
     problems = []
     for path, items in by_location.items():
         specific = [i for i in items if i["type"] not in _TYPE_ERRORS]
+        if not specific and any(len(other) > len(path) and other[: len(path)] == path for other in by_location):
+            # a mapping where a number or a mapping is expected: what is wrong is inside it
+            continue
         if specific:
             item = specific[0]
             message = item["msg"]
