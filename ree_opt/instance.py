@@ -228,7 +228,7 @@ class Outcome(_Entity):
     scenario: StrictStr | None = Field(
         None, description="Scenario name(s), comma separated, applied in this outcome (absent: no change)"
     )
-    probability: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = Field(
+    probability: Annotated[float, BeforeValidator(_number), Field(ge=0, le=1, allow_inf_nan=False)] = Field(
         description="Probability of this outcome, in [0, 1]"
     )
 
@@ -254,7 +254,7 @@ class Uncertainty(_Entity):
     reveal: PeriodLabel | None = Field(
         None, description="First period that differs between futures (default: the second period)"
     )
-    alpha: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = Field(
+    alpha: Annotated[float, BeforeValidator(_number), Field(ge=0, lt=1, allow_inf_nan=False)] = Field(
         0.9, description="CVaR level: the mean of the worst (1 - alpha) of outcomes"
     )
     omega: Share = Field(0.0, description="Weight of CVaR in the objective (0: risk-neutral)")
@@ -267,7 +267,7 @@ class Instance(_Entity):
 
     name: str = Field("instance", description="Short name, shown in outputs")
     description: str | None = Field(None, description="What the instance models")
-    period_length_months: Annotated[float, Field(gt=0, allow_inf_nan=False)] = Field(
+    period_length_months: Annotated[float, BeforeValidator(_number), Field(gt=0, allow_inf_nan=False)] = Field(
         12.0, description="Months per period (12: years, 3: quarters)"
     )
     periods: Annotated[list[PeriodLabel], Field(min_length=1)] = Field(

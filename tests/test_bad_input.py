@@ -498,3 +498,73 @@ def test_a_50_mb_file_of_many_nodes_is_refused_at_the_millionth(tmp_path, capsys
     path.write_text("periods: [2026]\nsources: [" + ",".join(["1"] * 4_000_000) + "]\n")
     assert main(["validate", str(path)]) == 2
     assert f"{path}:2: the document expands past 1,000,000 nodes" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------
+# Section 6: bad `uncertainty` and `offtake`
+
+
+def with_uncertainty(base: str) -> dict:
+    """The base with a valid uncertainty section (an event over one of its
+    scenarios that changes only what varies by period) and an offtake."""
+    data = fresh(base)
+    data["scenarios"] = dict(data.get("scenarios") or {})
+    data["scenarios"]["dearer"] = {"scale": [{"where": {}, "field": "cost", "factor": 1.2}]}
+    data["uncertainty"] = {
+        "reveal": data["periods"][1], "alpha": 0.9, "omega": 0.2,
+        "events": [{"name": "prices", "outcomes": [{"probability": 0.5}, {"scenario": "dearer", "probability": 0.5}]}],
+    }
+    data["facilities"][0]["offtake"] = {"fee": 2.0, "take_or_pay": 0.8, "spot_markup": 0.25}
+    return data
+
+
+def set_in(*path_and_value):
+    *path, value = path_and_value
+    return lambda data: put(data, tuple(path), value)
+
+
+UNCERTAINTY_MUTATIONS = {
+    "probabilities off 1": (set_in("uncertainty", "events", 0, "outcomes", 0, "probability", 0.6),
+                            "uncertainty.events[0].outcomes: the probabilities of event 'prices' must sum to 1"),
+    "unknown scenario": (set_in("uncertainty", "events", 0, "outcomes", 1, "scenario", "ghost"),
+                         "uncertainty.events[0].outcomes[1].scenario: unknown scenario 'ghost'"),
+    "reveal not a period": (set_in("uncertainty", "reveal", 1999), "uncertainty.reveal"),
+    "alpha 1": (set_in("uncertainty", "alpha", 1.0), "uncertainty.alpha: expected a number < 1"),
+    "omega above 1": (set_in("uncertainty", "omega", 1.5), "uncertainty.omega: expected a number <= 1"),
+    "n 0": (set_in("uncertainty", "sample", {"n": 0, "seed": 1}), "uncertainty.sample.n"),
+    "seed text": (set_in("uncertainty", "sample", {"n": 5, "seed": "x"}), "uncertainty.sample.seed"),
+    "no outcomes": (set_in("uncertainty", "events", 0, "outcomes", []), "uncertainty.events[0].outcomes"),
+    "duplicate event": (lambda d: d["uncertainty"]["events"].append(copy.deepcopy(d["uncertainty"]["events"][0])),
+                        "uncertainty.events[1].name: event name 'prices' is used more than once"),
+    "unknown key": (set_in("uncertainty", "omgea", 0.5), "uncertainty.omgea: unknown key"),
+    "offtake fee negative": (set_in("facilities", 0, "offtake", "fee", -1), "facilities[0].offtake.fee"),
+    "take_or_pay above 1": (set_in("facilities", 0, "offtake", "take_or_pay", 1.5), "facilities[0].offtake.take_or_pay"),
+    "offtake key": (set_in("facilities", 0, "offtake", "fees", 1), "facilities[0].offtake.fees: unknown key"),
+    "outcome changes the chain": (
+        lambda d: d["scenarios"]["dearer"].update({"set": {d["facilities"][0]["id"]: {"risk": 0.1}}}),
+        "so it may change only what varies by period",
+    ),
+}
+NUMBERS_6 = [("uncertainty", "alpha"), ("uncertainty", "omega"), ("uncertainty", "events", 0, "outcomes", 0, "probability"),
+             ("facilities", 0, "offtake", "fee"), ("facilities", 0, "offtake", "take_or_pay"),
+             ("facilities", 0, "offtake", "spot_markup")]
+
+
+def test_the_uncertain_bases_are_valid(capsys):
+    for name in BASES:
+        check(capsys, with_uncertainty(name), 0)
+
+
+@given(bases, st.sampled_from(sorted(UNCERTAINTY_MUTATIONS)), formats)
+def test_a_bad_uncertainty_or_offtake_is_named(capsys, base, mutation, fmt):
+    data = with_uncertainty(base)
+    mutate, where = UNCERTAINTY_MUTATIONS[mutation]
+    mutate(data)
+    check(capsys, data, 2, where, fmt)
+
+
+@given(bases, st.sampled_from(NUMBERS_6), st.sampled_from([math.nan, math.inf, -1.0, -1e300, "abc", True, [0.5]]))
+def test_a_bad_number_in_uncertainty_or_offtake_is_named(capsys, base, path, value):
+    data = with_uncertainty(base)
+    put(data, path, value)
+    check(capsys, data, 2, located(path))
