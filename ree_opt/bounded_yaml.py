@@ -42,6 +42,16 @@ class TooLarge(yaml.YAMLError):
         self.line = line
 
 
+class DuplicateKeys(yaml.YAMLError):
+    """Keys written twice in one mapping: YAML readers keep the last one
+    silently (a `capacity:` pasted twice), so they are refused, all at once.
+    Each is (path, first line, repeated line)."""
+
+    def __init__(self, duplicates: list[tuple[tuple, int, int]]):
+        super().__init__(f"{len(duplicates)} duplicate key(s)")
+        self.duplicates = duplicates
+
+
 class _Loader(Composer, _Base):
     """A safe loader whose composer counts expanded nodes and nesting depth.
 
@@ -112,8 +122,10 @@ def _preview(node) -> str:
 
 def _line_map(loader: _Loader, root) -> dict[tuple, int]:
     """path -> line of every node; a node reached again through an alias is
-    not walked again (its path's line is the alias's)."""
+    not walked again (its path's line is the alias's). Raises
+    :class:`DuplicateKeys` where a mapping repeats a key."""
     lines: dict[tuple, int] = {}
+    duplicates: list[tuple[tuple, int, int]] = []
     walked: set[int] = set()
     stack = [(root, ())]
     while stack:
@@ -123,19 +135,26 @@ def _line_map(loader: _Loader, root) -> dict[tuple, int]:
             continue
         walked.add(id(node))
         if isinstance(node, yaml.MappingNode):
+            seen: dict = {}
             for key_node, value_node in node.value:
-                if not isinstance(key_node, yaml.ScalarNode):
-                    continue  # a list or mapping as key: refused when constructed
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                    continue  # a list or mapping as key: refused when constructed; `<<:` merges
                 key = loader.construct_object(key_node)
                 try:
                     hash(key)
                 except TypeError:
                     continue
-                lines[path + (key,)] = key_node.start_mark.line + 1
+                line = key_node.start_mark.line + 1
+                if key in seen:
+                    duplicates.append((path + (key,), seen[key], line))
+                seen.setdefault(key, line)
+                lines[path + (key,)] = line
                 stack.append((value_node, path + (key,)))
         else:
             for index, item in enumerate(node.value):
                 stack.append((item, path + (index,)))
+    if duplicates:
+        raise DuplicateKeys(sorted(duplicates, key=lambda d: d[2]))
     return lines
 
 

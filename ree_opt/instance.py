@@ -481,6 +481,19 @@ def read_instance_data(path: str | os.PathLike) -> tuple[dict, _Locator]:
         raise InstanceError([Problem("", f"cannot read the instance: {error.strerror}", display)])
     try:
         data, lines = bounded_yaml.load_yaml(text)
+    except bounded_yaml.DuplicateKeys as error:
+        raise InstanceError(
+            [
+                Problem(
+                    format_location(key_path),
+                    f"this key is written twice in the same mapping (first on line {first}); "
+                    "YAML would keep the last one silently: keep one",
+                    display,
+                    line,
+                )
+                for key_path, first, line in error.duplicates
+            ]
+        ) from None
     except yaml.YAMLError as error:
         message, line = _yaml_problem(error, text)
         if path.suffix.lower() == ".json" and not isinstance(error, bounded_yaml.TooLarge):

@@ -202,3 +202,42 @@ def test_control_characters_raw_in_the_file_are_located(tmp_path, capsys):
     path.write_bytes(b"periods: [2026]\nname: caf\xe9\n")
     code, err = problems(capsys, ["validate", str(path)])
     assert code == 2 and f"{path}:2: not UTF-8 text (byte 0xe9)" in err
+
+
+def test_a_key_written_twice_is_refused_everywhere_at_once(tmp_path, capsys):
+    """YAML readers keep the last of two equal keys silently: a pasted
+    `capacity:` would change the plan without a word."""
+    path = tmp_path / "twice.yaml"
+    path.write_text(textwrap.dedent("""\
+        periods: [2026]
+        products:
+          ox: {shortfall_penalty: 100}
+        facilities:
+          - {id: au, country: AU, stage: mine, outputs: {ox: 1}, capacity: 10, cost: 5,
+             capacity: 1000}
+        periods: [2027]
+        """))
+    code, err = problems(capsys, ["validate", str(path)])
+    assert code == 2
+    assert err.splitlines()[1:] == [
+        f"  - {path}:6: facilities[0].capacity: this key is written twice in the same mapping (first on line 5); "
+        "YAML would keep the last one silently: keep one",
+        f"  - {path}:7: periods: this key is written twice in the same mapping (first on line 1); "
+        "YAML would keep the last one silently: keep one",
+    ]
+
+
+def test_merge_keys_are_read(tmp_path):
+    path = tmp_path / "merge.yaml"
+    path.write_text(textwrap.dedent("""\
+        periods: [2026]
+        products:
+          ox: {shortfall_penalty: 100}
+        facilities:
+          - &plant {id: au, country: AU, stage: mine, outputs: {ox: 1}, capacity: 10, cost: 5}
+          - {<<: *plant, id: ca, country: CA, cost: 6}
+        """))
+    instance = ree_opt.load_instance(path)
+    assert [(f.id, f.country, f.capacity, f.cost) for f in instance.facilities] == [
+        ("au", "AU", 10, 5), ("ca", "CA", 10, 6)
+    ]
