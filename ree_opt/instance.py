@@ -14,6 +14,7 @@ import json
 import math
 import os
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -738,6 +739,14 @@ def online_index(instance: Instance, online) -> int | None:
     return offset // step
 
 
+def listed(names, most: int = 12) -> str:
+    """Names sorted and joined for a message; past `most`, how many more
+    (an instance of 100,000 products must not give gigabytes of messages)."""
+    names = sorted(map(str, names))
+    shown = ", ".join(names[:most])
+    return shown + (f", ... ({len(names) - most:,} more)" if len(names) > most else "")
+
+
 def check_instance(instance: Instance, locator: _Locator | None = None) -> list[Problem]:
     """Every reference resolves, every period key exists, every code is known."""
     locator = locator or _Locator()
@@ -749,10 +758,12 @@ def check_instance(instance: Instance, locator: _Locator | None = None) -> list[
     labels = [str(p) for p in instance.periods]
     label_set = set(labels)
     if len(label_set) != len(labels):
-        duplicates = sorted({x for x in labels if labels.count(x) > 1})
-        problem(("periods",), f"period labels must be unique; repeated: {', '.join(duplicates)}")
+        counts = Counter(labels)
+        duplicates = sorted(x for x, n in counts.items() if n > 1)
+        problem(("periods",), f"period labels must be unique; repeated: {listed(duplicates)}")
     products = set(instance.products)
     segments = {d.segment for d in instance.demand if d is not None}
+    known_segments = listed(segments)
     facility_ids = [f.id for f in instance.facilities if f is not None]
 
     def period(path, value, what="a period label"):
@@ -768,9 +779,13 @@ def check_instance(instance: Instance, locator: _Locator | None = None) -> list[
         if code not in ISO_ALPHA2:
             problem(path, f"expected an ISO 3166-1 alpha-2 country code (e.g. AU, CN, US), got {code!r}")
 
+    known_products: list[str] = []
+
     def product(path, name):
         if name not in products:
-            problem(path, f"unknown product {name!r}; products are: {', '.join(sorted(products))}")
+            if not known_products:
+                known_products.append(listed(products))  # once: an instance may have 100,000
+            problem(path, f"unknown product {name!r}; products are: {known_products[0]}")
 
     for index, code in enumerate(instance.covered_countries):
         country(("covered_countries", index), code)
@@ -842,7 +857,7 @@ def check_instance(instance: Instance, locator: _Locator | None = None) -> list[
                     problem(
                         path + ("segments", index),
                         f"no demand entry has segment {name!r}; segments are: "
-                        f"{', '.join(sorted(segments)) or '(none)'}",
+                        f"{known_segments or '(none)'}",
                     )
         if isinstance(policy, (MaxCountryShare, Exclude)):
             for index, code in enumerate(policy.countries or []):
@@ -899,7 +914,7 @@ def check_uncertainty(instance: Instance, locator: _Locator) -> list[Problem]:
                 if not name:
                     continue
                 if name not in instance.scenarios:
-                    known = ", ".join(sorted(instance.scenarios)) or "(none)"
+                    known = listed(instance.scenarios) or "(none)"
                     problems.append(locator.problem(
                         path + ("outcomes", o, "scenario"),
                         f"unknown scenario {name!r}; the instance has: {known}",

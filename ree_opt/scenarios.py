@@ -18,6 +18,7 @@ from .instance import (
     Problem,
     Scenario,
     _Locator,
+    listed,
     online_index,
     period_grid,
     parse_instance,
@@ -168,7 +169,7 @@ def apply_scenario(
     names = scenario_names(scenario)
     for name in names:
         if name not in instance.scenarios:
-            known = ", ".join(sorted(instance.scenarios)) or "(none)"
+            known = listed(instance.scenarios) or "(none)"
             raise InstanceError([Problem("scenario", f"unknown scenario {name!r}; the instance has: {known}")])
     if not names and not policies:
         return instance

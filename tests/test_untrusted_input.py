@@ -241,3 +241,31 @@ def test_merge_keys_are_read(tmp_path):
     assert [(f.id, f.country, f.capacity, f.cost) for f in instance.facilities] == [
         ("au", "AU", 10, 5), ("ca", "CA", 10, 6)
     ]
+
+
+def test_large_bad_instances_get_short_messages(tmp_path, capsys):
+    """Messages name at most 12 of what exists: 5,000 unknown products among
+    10,000 must not print 10,000 names 5,000 times (and periods repeated
+    20,000 times are counted, not compared pairwise)."""
+    import json
+
+    data = {
+        "periods": [2026] * 20_000,
+        "products": {f"p{i:05d}": {"shortfall_penalty": 1} for i in range(10_000)},
+        "facilities": [
+            {"id": f"f{i}", "country": "AU", "stage": "mine", "outputs": {"zz": 1}, "capacity": 1, "cost": 1}
+            for i in range(5_000)
+        ],
+    }
+    path = tmp_path / "large.json"
+    path.write_text(json.dumps(data))
+    code, err = problems(capsys, ["validate", str(path)])
+    assert code == 2
+    lines = err.splitlines()
+    assert len(lines) == 1 + 1 + 5_000
+    assert lines[1].endswith("periods: period labels must be unique; repeated: 2026")
+    assert lines[2].endswith(
+        "facilities[0].outputs.zz: unknown product 'zz'; products are: "
+        + ", ".join(f"p{i:05d}" for i in range(12)) + ", ... (9,988 more)"
+    )
+    assert len(err) < 2_000_000
