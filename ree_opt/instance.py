@@ -52,8 +52,8 @@ def _number(value):
     return value
 
 
-NonNegative = Annotated[float, BeforeValidator(_number), Field(ge=0.0, allow_inf_nan=False)]
-Share = Annotated[float, BeforeValidator(_number), Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False), BeforeValidator(_number)]
+Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False), BeforeValidator(_number)]
 PeriodLabel = Union[StrictInt, StrictStr]
 #: A number (the same every period) or a mapping period -> number; a value
 #: holds from its key until the next key, and before the first key it is 0.
@@ -229,7 +229,7 @@ class Outcome(_Entity):
     scenario: StrictStr | None = Field(
         None, description="Scenario name(s), comma separated, applied in this outcome (absent: no change)"
     )
-    probability: Annotated[float, BeforeValidator(_number), Field(ge=0.0, le=1.0, allow_inf_nan=False)] = Field(
+    probability: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False), BeforeValidator(_number)] = Field(
         description="Probability of this outcome, in [0, 1]"
     )
 
@@ -255,7 +255,7 @@ class Uncertainty(_Entity):
     reveal: PeriodLabel | None = Field(
         None, description="First period that differs between futures (default: the second period)"
     )
-    alpha: Annotated[float, BeforeValidator(_number), Field(ge=0.0, lt=1.0, allow_inf_nan=False)] = Field(
+    alpha: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False), BeforeValidator(_number)] = Field(
         0.9, description="CVaR level: the mean of the worst (1 - alpha) of outcomes"
     )
     omega: Share = Field(0.0, description="Weight of CVaR in the objective (0: risk-neutral)")
@@ -268,7 +268,7 @@ class Instance(_Entity):
 
     name: str = Field("instance", description="Short name, shown in outputs")
     description: str | None = Field(None, description="What the instance models")
-    period_length_months: Annotated[float, BeforeValidator(_number), Field(gt=0.0, allow_inf_nan=False)] = Field(
+    period_length_months: Annotated[float, Field(gt=0, allow_inf_nan=False), BeforeValidator(_number)] = Field(
         12.0, description="Months per period (12: years, 3: quarters)"
     )
     periods: Annotated[list[PeriodLabel], Field(min_length=1)] = Field(

@@ -428,6 +428,7 @@ def bomb(width: int, depth: int) -> str:
 @given(bases, st.integers(2, 16), st.integers(2, 40))
 def test_an_alias_bomb_is_refused_and_small_aliases_are_read(capsys, base, width, depth):
     data = fresh(base)
+    data.pop("sources", None)  # the bomb is the sources (a key written twice is refused)
     text = yaml.dump(data, Dumper=Dumper, sort_keys=False) + bomb(width, depth)
     if width**depth > 2_000_000:
         check(capsys, data, 2, "the document expands past 1,000,000 nodes", text=text)
@@ -467,6 +468,7 @@ def test_the_console_script_gives_exit_2_and_a_location(tmp_path, case):
     import sys
 
     data = fresh("toy")
+    data.pop("sources")
     path = tmp_path / "case.yaml"
     text = yaml.dump(data, Dumper=Dumper, sort_keys=False)
     where = f"{path}"
