@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING
 #: public name -> (module, attribute in it)
 _PUBLIC = {
     "Comparison": (".analysis", "Comparison"),
+    "Evaluation": (".stochastic.evaluate", "Evaluation"),
     "Instance": (".instance", "Instance"),
     "InstanceError": (".instance", "InstanceError"),
     "Plan": (".plan", "Plan"),
     "Solution": (".solution", "Solution"),
     "StochasticSolution": (".stochastic", "StochasticSolution"),
+    "evaluate": (".stochastic.evaluate", "evaluate"),
     "frontier": (".analysis", "frontier"),
     "load_instance": (".instance", "load_instance"),
     "non_china_premium": (".analysis", "non_china_premium"),
@@ -132,3 +134,4 @@ if TYPE_CHECKING:  # for type checkers and editors, which do not run __getattr__
     from .report import build_report as report
     from .solution import Solution
     from .stochastic import StochasticSolution, risk_frontier, solve_stochastic
+    from .stochastic.evaluate import Evaluation, evaluate

@@ -210,6 +210,41 @@ def _seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
     return value
 
+def cmd_evaluate(args) -> int:
+    from .instance import load_instance
+    from .outputs import write_tables
+    from .stochastic import enumerate_futures, evaluate, solve_stochastic
+    from .stochastic.evaluate import fresh_sample
+    from .stochastic.text import evaluation_text
+
+    sample = {"n": args.sample, "seed": args.seed or 0} if args.sample is not None else None
+    fresh = {"n": args.evaluate_sample, "seed": args.evaluate_seed or 0} if args.evaluate_sample is not None else None
+    instance = load_instance(args.instance)
+    if fresh is not None:
+        fresh = fresh_sample(fresh)
+    if args.replications < 0:
+        raise CommandError(f"--replications expects an integer >= 0, got {args.replications}", EXIT_BAD_INPUT)
+    with Progress(1, "choosing the plan", args.quiet) as progress:
+        plan = solve_stochastic(instance, alpha=args.alpha, omega=args.omega, sample=sample,
+                                value_of_information=False)
+        progress(1)
+    if not plan.optimal:
+        raise CommandError(f"the plan's solve ended {plan.status}: {plan.message}")
+    count = len(plan.futures) if fresh is None else len(enumerate_futures(instance.uncertainty, fresh))
+    executor = None if args.executor == "serial" else args.executor
+    with Progress(count + args.replications, "evaluating the plan", args.quiet) as progress:
+        evaluation = evaluate(instance, plan, sample=fresh, executor=executor,
+                              replications=args.replications, progress=progress)
+    tables = {"summary": evaluation.summary(), "futures": evaluation.futures}
+    if args.out:
+        write_tables(args.out, tables, inputs=[args.instance])
+    if args.json:
+        _emit_json({"message": evaluation.message, **{name: _records(t) for name, t in tables.items()},
+                    "replications": evaluation.gap.replications if evaluation.gap else []})
+    else:
+        print(evaluation_text(evaluation, plan, str(args.instance)))
+    return EXIT_OK
+
 
 def _where(text: str | None) -> dict | None:
     if not text:
@@ -441,6 +476,22 @@ def parser() -> argparse.ArgumentParser:
     convert = command("convert", cmd_convert, "turn an instance into an Excel workbook (.xlsx) or back into YAML, "
                       "by the output's suffix; the instance is validated on the way")
     convert.add_argument("output", type=Path, help="file to write: .xlsx or .yaml/.yml (never the input)")
+
+    evaluate = command("evaluate", cmd_evaluate, "choose the stochastic plan, then cost it on futures: its own or "
+                       "freshly drawn ones, with a 95% interval, CVaR and the optimality gap")
+    evaluate.add_argument("--omega", type=float, help="weight of CVaR in the plan's objective, in [0, 1]")
+    evaluate.add_argument("--alpha", type=float, help="CVaR level in [0, 1)")
+    evaluate.add_argument("--sample", type=int, metavar="N", help="choose the plan on N drawn futures")
+    evaluate.add_argument("--seed", type=int, help="seed of the plan's draws (default 0)")
+    evaluate.add_argument("--evaluate-sample", type=int, metavar="N",
+                          help="evaluate on N fresh draws (default: the plan's own futures)")
+    evaluate.add_argument("--evaluate-seed", type=int, help="seed of the fresh draws (default 0)")
+    evaluate.add_argument("--replications", type=int, default=5,
+                          help="in-sample solves of other samples for the gap's lower bound (0: no gap; default 5)")
+    evaluate.add_argument("--executor", default="serial",
+                          help="serial | processes | a Dask scheduler address")
+    evaluate.add_argument("--out", type=Path, help="directory to write summary.csv and futures.csv to")
+    evaluate.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
     report = command("report", cmd_report, "the sensitivity report: one self-contained HTML file with charts "
                      "(or Markdown with PNG charts, or CSV tables)")

@@ -68,6 +68,11 @@ class StochasticSolution:
     reveal: object = None
     instance_name: str = ""
     message: str = ""
+    # The plan's first-stage column values, keyed by (component, key) of a
+    # future's model, and the sample it was chosen on (None: every combination):
+    # what `ree_opt.evaluate` fixes and re-draws.
+    first_stage_values: dict = field(default_factory=dict)
+    sample: dict | None = None
 
     @property
     def optimal(self) -> bool:

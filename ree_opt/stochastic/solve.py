@@ -159,7 +159,16 @@ def read_solution(problem: StochasticProblem, models, form: ExtensiveForm, outco
         omega=uncertainty.omega,
         reveal=labels[problem.reveal] if problem.reveal < len(labels) else None,
         instance_name=name,
+        first_stage_values=first_stage_values(models[0], form, x),
+        sample=problem.uncertainty.sample.model_dump() if problem.uncertainty.sample is not None else None,
     )
+
+
+def first_stage_values(model: FutureModel, form: ExtensiveForm, values: np.ndarray) -> dict:
+    """(component, key) -> value of every first-stage column (section 6)."""
+    mask = first_stage_mask(model.model, model.reveal)
+    keys = ExtensiveForm._stage_keys(model.model, mask)
+    return dict(zip(keys, values[form.first_columns].tolist()))
 
 
 def add_value_of_information(solution: StochasticSolution, problem: StochasticProblem, models, form: ExtensiveForm) -> None:

@@ -74,3 +74,43 @@ def stochastic_tables(solution: StochasticSolution) -> dict[str, pd.DataFrame | 
         "first_stage_shortfall": first.shortfall,
         "first_stage_stock": first.stock,
     }
+
+
+def evaluation_text(evaluation, plan: StochasticSolution, title: str, worst: int = 3) -> str:
+    """A plan's out-of-sample costs (`ree_opt.evaluate`) on one screen."""
+    e = evaluation
+    low, high = e.confidence_interval
+
+    def money(label: str, value: float, tail: str = "") -> str:
+        return f"  {label:<40} USD {musd(value):>12} million{tail}"
+
+    drawn = f"{e.draws:,} draws ({len(e.futures):,} distinct futures)" if e.draws else (
+        f"{len(e.futures):,} futures (every combination)"
+    )
+    lines = [
+        f"The plan out of sample: {title}",
+        f"  plan chosen on {len(plan.futures):,} futures (in-sample expected cost USD {musd(plan.expected_cost)} "
+        f"million); evaluated on {drawn}",
+        money("expected cost", e.expected_cost),
+        money("95% confidence interval", low, f" .. {musd(high)}"),
+        money(f"CVaR (mean of the worst {100 * (1 - e.alpha):g}%)", e.cvar, f"   (VaR {musd(e.var)})"),
+    ]
+    if e.omega:
+        lines.append(money("objective ((1 - omega) E + omega CVaR)", e.objective))
+    if e.gap is not None:
+        g = e.gap
+        bound = f"; 95% bound {musd(g.gap_bound_95)}" if g.gap_bound_95 is not None else ""
+        lines += [
+            money("optimality gap (SAA estimate)", g.gap, bound),
+            f"    lower bound {musd(g.lower)}: mean in-sample optimum of {len(g.replications)} samples of {g.size:,}; "
+            f"upper bound {musd(g.upper)}: out of sample",
+        ]
+    lines += ["", f"The worst {min(worst, len(e.futures))} futures:"]
+    for _, row in e.futures.sort_values("cost_musd", ascending=False, kind="stable").head(worst).iterrows():
+        lines.append(
+            f"  future {row['future']} [{row['scenario'] or 'as the instance is'}] p = {row['probability']:.3g}: "
+            f"USD {musd(row['cost_musd'])} million; unmet {row['shortfall_t']:,.0f} t"
+        )
+    if e.message:
+        lines += ["", f"note: {e.message}"]
+    return "\n".join(lines)
