@@ -1,0 +1,231 @@
+"""Progressive hedging on mpi-sppy over MPI (issue 9): a thin adapter.
+
+    mpiexec -n K python -m ree_opt.ph INSTANCE [--sample N --seed S] [--iterations I] [--rho R]
+
+`scenario_creator(name, problem=...)` builds one future's model with the same
+per-future builder as the extensive form (`StochasticProblem.model_of`),
+turns it into an ordinary Pyomo model (`ree_opt.model.to_pyomo`: the rows as
+constraints, the future's cost C_s as the objective) and attaches mpi-sppy's
+root node on the first-stage variables (every column before `reveal`, and the
+offtake reservations) with probability `_mpisppy_probability` = the future's.
+mpi-sppy's PH (`PH.ph_main`) runs the futures spread over the ranks, HiGHS
+through Pyomo (`appsi_highs`, or `highs`), with linearized proximal terms.
+
+rho is a multiple (`--rho`, default 0.1) of each first-stage variable's cost
+per t (the median cost where it has none). With linearized proximal terms the
+prox is piecewise linear with a kink at xbar, so a large rho can hold every
+future at a consensus that is not optimal (W stops moving once x = xbar): on
+the licence gamble of the tests a multiple of 10 stalls at 28 t instead of 0;
+0.1 reaches the optimum. The iteration limit (default 50) is the stopping
+rule that matters on degenerate instances: the consensus metric may never
+fall below `--convergence` while the plan is already optimal.
+
+Risk-neutral only: the objective is the expected cost (omega = 0); an
+instance with omega > 0 is solved at omega = 0, and says so.
+
+Reported (USD million), rank 0:
+- objective: the expected cost of PH's plan, the first stage fixed at the
+  average of the futures' first stages (xbar) and each future re-solved: a
+  feasible plan's cost, so >= the optimum;
+- bound: the best of the trivial bound (each future alone, iteration 0) and
+  the Lagrangian bound with PH's final weights: <= the optimum.
+
+Needs the `[mpi]` extra: `pip install -e ".[mpi]"` (mpi-sppy, mpi4py and the
+`mpich` wheel, which carries `mpiexec`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .instance import InstanceError
+from .stochastic.future import is_first_stage
+from .stochastic.solve import StochasticProblem, stochastic_problem
+
+ROOT = "ROOT"
+
+
+def future_name(index: int) -> str:
+    return f"future{index}"
+
+
+def first_stage_variables(model, reveal: int) -> list:
+    """The Pyomo variable data of every first-stage column, in column order."""
+    variables = []
+    for name, (keys, _) in model.columns.items():
+        component = getattr(model, name)
+        variables += [component[key] for key in keys if is_first_stage(name, key, reveal)]
+    return variables
+
+
+def first_stage_cost(model, reveal: int):
+    """The Pyomo expression of the first-stage columns' share of the cost."""
+    from .model.common import column_variables, linear
+
+    variables = column_variables(model)
+    first = set()
+    for name, (keys, start) in model.columns.items():
+        first |= {start + i for i, key in enumerate(keys) if is_first_stage(name, key, reveal)}
+    return linear([(c, col) for c, col in model.objective_terms if col in first], variables)
+
+
+def scenario_creator(name: str, problem: StochasticProblem):
+    """mpi-sppy's scenario_creator: one future as an ordinary Pyomo model."""
+    from mpisppy.utils import sputils
+
+    from .model import to_pyomo
+
+    index = int(name.removeprefix("future"))
+    future = problem.futures[index]
+    model = to_pyomo(problem.model_of(future).model)
+    sputils.attach_root_node(model, first_stage_cost(model, problem.reveal), first_stage_variables(model, problem.reveal))
+    model._mpisppy_probability = future.probability
+    return model
+
+
+def scenario_denouement(rank, name, scenario):
+    pass
+
+
+def cost_rho_setter(scenario, scale: float = 1.0):
+    """rho per first-stage variable: `scale` x its cost (USD million per t),
+    the median nonzero cost where it has none."""
+    from .model.common import column_variables
+
+    columns = column_variables(scenario)
+    costs: dict = {}
+    for c, col in scenario.objective_terms:
+        costs[id(columns[col])] = costs.get(id(columns[col]), 0.0) + abs(c)
+    nonants = scenario._mpisppy_node_list[0].nonant_vardata_list
+    known = [costs[id(v)] for v in nonants if costs.get(id(v), 0.0) > 0]
+    fallback = float(np.median(known)) if known else 1.0
+    return [(id(v), scale * (costs.get(id(v), 0.0) or fallback)) for v in nonants]
+
+
+def pick_solver(name: str | None) -> str:
+    import pyomo.environ as pyo
+
+    for candidate in ([name] if name else ["appsi_highs", "highs"]):
+        try:
+            if pyo.SolverFactory(candidate).available(exception_flag=False):
+                return candidate
+        except Exception:
+            continue
+    raise RuntimeError(f"no HiGHS interface of Pyomo is available (tried {name or 'appsi_highs, highs'})")
+
+
+def run_ph(
+    problem: StochasticProblem,
+    iterations: int = 50,
+    rho: float = 0.1,
+    convergence: float = 1e-4,
+    solver: str | None = None,
+    verbose: bool = False,
+) -> dict:
+    """PH over the ranks of MPI.COMM_WORLD; the same dict on every rank."""
+    import mpisppy.opt.ph
+    import pyomo.environ as pyo
+
+    names = [future_name(f.index) for f in problem.futures]
+    options = {
+        "solver_name": pick_solver(solver),
+        "PHIterLimit": iterations,
+        "defaultPHrho": rho,
+        "convthresh": convergence,
+        "verbose": verbose,
+        "display_timing": False,
+        "display_progress": verbose,
+        "iter0_solver_options": {},
+        "iterk_solver_options": {},
+        "smoothed": 0,
+        "asynchronousPH": False,
+        "toc": False,
+        "linearize_proximal_terms": True,
+        "proximal_linearization_tolerance": 1e-3,
+        "rho_setter_kwargs": {"scale": rho},
+    }
+    started = time.perf_counter()
+    ph = mpisppy.opt.ph.PH(
+        options, names, scenario_creator, scenario_denouement,
+        scenario_creator_kwargs={"problem": problem}, rho_setter=cost_rho_setter,
+    )
+    convergence_value, _, trivial = ph.ph_main()
+    lagrangian = ph.post_solve_bound()
+    # PH's plan: the first stage at xbar, each future re-solved without W and prox.
+    xbar = None
+    for scenario in ph.local_scenarios.values():
+        xbar = [pyo.value(scenario._mpisppy_model.xbars[(ROOT, i)])
+                for i in range(len(scenario._mpisppy_node_list[0].nonant_vardata_list))]
+        break
+    ph._save_nonants()
+    ph._fix_nonants({ROOT: xbar})
+    ph.disable_W_and_prox()
+    ph.solve_loop(gripe=True, tee=False)
+    objective = ph.Eobjective()
+    ph._restore_nonants()
+    return {
+        "objective": float(objective),
+        "bound": float(max(trivial, lagrangian)),
+        "trivial_bound": float(trivial),
+        "lagrangian_bound": float(lagrangian),
+        "iterations": int(ph._PHIter),
+        "convergence": float(convergence_value),
+        "seconds": time.perf_counter() - started,
+        "futures": len(names),
+        "ranks": ph.n_proc,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m ree_opt.ph",
+        description="Progressive hedging on mpi-sppy over MPI (risk-neutral): "
+        "mpiexec -n K python -m ree_opt.ph INSTANCE",
+    )
+    parser.add_argument("instance", type=Path)
+    parser.add_argument("--sample", type=int, metavar="N", help="draw N futures instead of every combination")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the draws (default 0)")
+    parser.add_argument("--iterations", type=int, default=50, help="PH iteration limit (default 50)")
+    parser.add_argument("--rho", type=float, default=0.1, help="rho as a multiple of each variable's cost (default 0.1)")
+    parser.add_argument("--convergence", type=float, default=1e-4, help="PH convergence threshold (default 1e-4)")
+    parser.add_argument("--solver", help="Pyomo solver name (default appsi_highs, else highs)")
+    parser.add_argument("--extensive", action="store_true",
+                        help="also solve the extensive form on rank 0 and print its optimum beside PH's")
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    sample = {"n": args.sample, "seed": args.seed} if args.sample is not None else None
+    try:
+        problem = stochastic_problem(args.instance, sample=sample, omega=0.0)
+    except InstanceError as error:  # before MPI starts: rank 0 of mpiexec (MPICH's PMI_RANK) tells
+        if os.environ.get("PMI_RANK", "0") == "0":
+            print(f"ree-opt ph: {error}", file=sys.stderr)
+        return 2
+    from mpisppy import MPI
+
+    rank = MPI.COMM_WORLD.Get_rank()
+    asked = problem.base.uncertainty.omega if problem.base.uncertainty else 0.0
+    result = run_ph(problem, args.iterations, args.rho, args.convergence, args.solver, args.verbose)
+    if rank == 0:
+        if asked:
+            print(f"note: PH here is risk-neutral: the instance's omega {asked:g} is taken as 0")
+        print(f"futures: {result['futures']} on {result['ranks']} ranks; iterations: {result['iterations']}; "
+              f"convergence: {result['convergence']:.3g}; {result['seconds']:.1f} s")
+        print(f"trivial bound: {result['trivial_bound']:.6f}; Lagrangian bound: {result['lagrangian_bound']:.6f}")
+        if args.extensive:
+            from .stochastic import solve_stochastic
+
+            ef = solve_stochastic(args.instance, sample=sample, omega=0.0, value_of_information=False)
+            print(f"extensive form: {ef.objective:.6f}")
+        print(f"objective: {result['objective']:.6f}")
+        print(f"bound: {result['bound']:.6f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
