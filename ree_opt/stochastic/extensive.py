@@ -27,6 +27,13 @@ from ..solver import Outcome, StandardForm, highs_model, run_highs, standard_for
 from .future import FutureModel, first_stage_mask, first_stage_rows
 
 
+#: From this many futures on the extensive form is solved by interior point
+#: (HiGHS `solver` "ipm", with crossover), below by HiGHS's choice (simplex):
+#: on the rich baseline (benchmarks/futures.py) simplex and IPM are even at
+#: 10 futures and IPM is 4x faster at 100.
+IPM_FROM = 50
+
+
 @dataclass
 class FutureColumns:
     """Where one future's columns sit in the extensive form."""
@@ -45,6 +52,7 @@ class ExtensiveForm:
         omega: float,
         with_cvar: bool | None = None,
         time_limit: float | None = None,
+        method: str | None = None,
     ):
         self.futures = futures
         self.probabilities = np.asarray(probabilities, dtype=float)
@@ -124,6 +132,8 @@ class ExtensiveForm:
             matrix, self.cost, self.col_lower, np.full(ncol, np.inf),
             np.concatenate(lower), np.concatenate(upper), time_limit,
         )
+        self.method = method or ("ipm" if len(futures) >= IPM_FROM else "choose")
+        self.highs.setOptionValue("solver", self.method)
 
     @staticmethod
     def _stage_keys(model, mask) -> list:
