@@ -108,6 +108,18 @@ def test_gap_lower_bound_is_the_mean_of_independent_in_sample_optima():
     assert gap.gap_bound_95 > gap.gap
 
 
+def test_a_plan_on_every_combination_is_its_own_lower_bound():
+    """licence_gamble(60) enumerated: the plan is the true optimum 5.5, so the
+    gap's lower bound is 5.5 with no replication; on its own futures the
+    upper bound is 5.5 too: no gap."""
+    case = licence_gamble(60.0)
+    plan = ree_opt.solve_stochastic(case, value_of_information=False)
+    result = ree_opt.evaluate(case, plan, replications=3)
+    assert result.gap.lower == A(5.5) and result.gap.replications == []
+    assert result.gap.gap == A(0.0, abs=1e-9)
+    assert result.gap.gap_bound_95 == A(0.0, abs=1e-9)
+
+
 def test_serial_processes_and_dask_give_the_same_table():
     case = spec_futures()
     plan = ree_opt.solve_stochastic(case, value_of_information=False)

@@ -23,6 +23,9 @@ Wood 1999): the lower bound is the mean of the in-sample optima of
 `replications` independent samples of the plan's sample size (each solved as
 the extensive form); the upper bound is the out-of-sample estimate of the
 plan's objective ((1 - omega) E[C] + omega CVaR, the mean when omega = 0).
+A plan chosen on every combination is the true optimum: its objective is
+the lower bound, exactly (no replications; small-sample optima would only
+measure the downward bias of an SAA of that size).
 """
 
 from __future__ import annotations
@@ -345,7 +348,8 @@ def evaluate(
     dask.distributed Client or a scheduler address, as sweeps take it.
     replications: independent in-sample solves for the gap's lower bound
     (0: no gap), each of `replication_size` draws (default: the plan's
-    sample size, or its number of futures when it took every combination).
+    sample size); a plan chosen on every combination needs none unless
+    `replication_size` is given (its objective is the optimum).
     policies: the policies the plan was solved with.
     progress: called with the number of futures (and replications) done.
     """
@@ -408,7 +412,17 @@ def evaluate(
         kept_model_reuses=sum(1 for row in rows if row[7]),
         message="; ".join(messages),
     )
-    if replications:
+    if replications and plan.sample is None and replication_size is None:
+        # chosen on every combination: the plan's objective is the true optimum v*
+        upper_error = None
+        if omega == 0:
+            low, high = interval
+            upper_error = (high - low) / (2 * Z_95)
+        evaluation.gap = OptimalityGap(
+            lower=float(plan.objective), upper=evaluation.objective, replications=[], size=len(plan.futures),
+            seeds=[], lower_std_error=0.0, upper_std_error=upper_error,
+        )
+    elif replications:
         size = replication_size or (plan.sample["n"] if plan.sample else len(plan.futures))
         seeds = replication_seeds(plan.sample["seed"] if plan.sample else 0, replications)
         function = partial(_replication, instance, alpha, omega, size, policies)
