@@ -102,8 +102,10 @@ def evaluation_text(evaluation, plan: StochasticSolution, title: str, worst: int
         bound = f"; 95% bound {musd(g.gap_bound_95)}" if g.gap_bound_95 is not None else ""
         lines += [
             money("optimality gap (SAA estimate)", g.gap, bound),
-            f"    lower bound {musd(g.lower)}: mean in-sample optimum of {len(g.replications)} samples of {g.size:,}; "
-            f"upper bound {musd(g.upper)}: out of sample",
+            f"    lower bound {musd(g.lower)}: "
+            + (f"mean in-sample optimum of {len(g.replications)} samples of {g.size:,}" if g.replications
+               else "the plan's own optimum over every combination")
+            + f"; upper bound {musd(g.upper)}: out of sample",
         ]
     lines += ["", f"The worst {min(worst, len(e.futures))} futures:"]
     for _, row in e.futures.sort_values("cost_musd", ascending=False, kind="stable").head(worst).iterrows():
