@@ -84,9 +84,49 @@ def scenario_creator(name: str, problem: StochasticProblem):
     index = int(name.removeprefix("future"))
     future = problem.futures[index]
     model = to_pyomo(problem.model_of(future).model)
-    sputils.attach_root_node(model, first_stage_cost(model, problem.reveal), first_stage_variables(model, problem.reveal))
+    first = first_stage_variables(model, problem.reveal)
+    bound_first_stage(first, tonnage_bound(problem))
+    sputils.attach_root_node(model, first_stage_cost(model, problem.reveal), first)
     model._mpisppy_probability = future.probability
     return model
+
+
+#: Every first-stage variable is bounded above by this multiple of the
+#: instance's total tonnage (every facility's capacity in every period times
+#: its largest output ratio, every demand, every initial stock): no optimum
+#: comes near it (a flow never exceeds what the horizon can supply or want,
+#: a reservation never exceeds its facility's capacity), but it keeps PH's
+#: subproblems bounded: with linearized proximal terms cut on one side of
+#: xbar, or in the Lagrangian bound (W on, no prox), an unbounded variable
+#: whose weight outweighs its cost makes the subproblem unbounded (seen on
+#: the baseline). A future that scales a capacity more than tenfold breaks it.
+BOUND_FACTOR = 10.0
+
+
+def tonnage_bound(problem: StochasticProblem) -> float:
+    data = problem.base_data
+    supply = sum(
+        float(np.maximum(f.ramped_t, f.capacity_t).sum()) * max([1.0, *f.outputs.values()]) for f in data.facilities
+    )
+    demand = sum(float(np.sum(d.quantity_t)) for d in data.demand)
+    stock = sum(p.initial_stock_t for p in data.products.values())
+    return BOUND_FACTOR * max(1.0, supply + demand + stock)
+
+
+def bound_first_stage(variables: list, bound: float) -> None:
+    for var in variables:
+        if var.ub is None or var.ub > bound:
+            var.setub(bound)
+
+
+def all_solved(ph) -> bool:
+    """Did every future's last solve, on every rank, end with a solution?"""
+    from mpisppy import MPI
+
+    local = np.array([float(all(s._mpisppy_data.solution_available for s in ph.local_scenarios.values()))])
+    total = np.zeros(1)
+    ph.mpicomm.Allreduce(local, total, op=MPI.MIN)
+    return bool(total[0])
 
 
 def scenario_denouement(rank, name, scenario):
@@ -157,6 +197,10 @@ def run_ph(
     )
     convergence_value, _, trivial = ph.ph_main()
     lagrangian = ph.post_solve_bound()
+    notes = []
+    if not all_solved(ph):  # a subproblem unbounded or failed: its stale bound is no bound
+        lagrangian = float("-inf")
+        notes.append("a Lagrangian subproblem was not solved: the bound is the trivial one")
     # PH's plan: the first stage at xbar, each future re-solved without W and prox.
     xbar = None
     for scenario in ph.local_scenarios.values():
@@ -168,6 +212,9 @@ def run_ph(
     ph.disable_W_and_prox()
     ph.solve_loop(gripe=True, tee=False)
     objective = ph.Eobjective()
+    if not all_solved(ph):
+        objective = float("nan")
+        notes.append("a future with the first stage at xbar was not solved: no objective")
     ph._restore_nonants()
     return {
         "objective": float(objective),
@@ -179,6 +226,7 @@ def run_ph(
         "seconds": time.perf_counter() - started,
         "futures": len(names),
         "ranks": ph.n_proc,
+        "notes": notes,
     }
 
 
@@ -217,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"futures: {result['futures']} on {result['ranks']} ranks; iterations: {result['iterations']}; "
               f"convergence: {result['convergence']:.3g}; {result['seconds']:.1f} s")
         print(f"trivial bound: {result['trivial_bound']:.6f}; Lagrangian bound: {result['lagrangian_bound']:.6f}")
+        for note in result["notes"]:
+            print(f"note: {note}")
         if args.extensive:
             from .stochastic import solve_stochastic
 
@@ -224,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"extensive form: {ef.objective:.6f}")
         print(f"objective: {result['objective']:.6f}")
         print(f"bound: {result['bound']:.6f}")
-    return 0
+    return 0 if np.isfinite(result["objective"]) else 1
 
 
 if __name__ == "__main__":
