@@ -84,39 +84,77 @@ def scenario_creator(name: str, problem: StochasticProblem):
     index = int(name.removeprefix("future"))
     future = problem.futures[index]
     model = to_pyomo(problem.model_of(future).model)
-    first = first_stage_variables(model, problem.reveal)
-    bound_first_stage(first, tonnage_bound(problem))
-    sputils.attach_root_node(model, first_stage_cost(model, problem.reveal), first)
+    model.name = name
+    bound_first_stage(model, problem.reveal, first_stage_bounds(problem))
+    sputils.attach_root_node(
+        model, first_stage_cost(model, problem.reveal), first_stage_variables(model, problem.reveal)
+    )
     model._mpisppy_probability = future.probability
     return model
 
 
-#: Every first-stage variable is bounded above by this multiple of the
-#: instance's total tonnage (every facility's capacity in every period times
-#: its largest output ratio, every demand, every initial stock): no optimum
-#: comes near it (a flow never exceeds what the horizon can supply or want,
-#: a reservation never exceeds its facility's capacity), but it keeps PH's
-#: subproblems bounded: with linearized proximal terms cut on one side of
-#: xbar, or in the Lagrangian bound (W on, no prox), an unbounded variable
-#: whose weight outweighs its cost makes the subproblem unbounded (seen on
-#: the baseline). A future that scales a capacity more than tenfold breaks it.
-BOUND_FACTOR = 10.0
+#: Every first-stage variable gets an upper bound near what the base
+#: instance allows before `reveal` (where every future sees the base
+#: instance): twice a facility's largest capacity or take before `reveal`
+#: (activity, payment), twice a product's supply before `reveal` with its
+#: initial stock (stock, disposal, sales, relabelling, deliveries), twice a
+#: demand's quantity (shortfall); a reservation (from `reveal` on, where
+#: futures differ) RESERVE_FACTOR times its facility's largest nameplate
+#: capacity. No optimum comes near them, but they keep PH's subproblems
+#: bounded: with linearized proximal terms cut on one side of xbar, or in
+#: the Lagrangian bound (W on, no prox), an unbounded variable whose weight
+#: outweighs its cost made the baseline's subproblems unbounded. Bounds near
+#: the data (not one big M) keep the prox cuts well scaled.
+BOUND_FACTOR, RESERVE_FACTOR = 2.0, 10.0
 
 
-def tonnage_bound(problem: StochasticProblem) -> float:
-    data = problem.base_data
-    supply = sum(
-        float(np.maximum(f.ramped_t, f.capacity_t).sum()) * max([1.0, *f.outputs.values()]) for f in data.facilities
-    )
-    demand = sum(float(np.sum(d.quantity_t)) for d in data.demand)
-    stock = sum(p.initial_stock_t for p in data.products.values())
-    return BOUND_FACTOR * max(1.0, supply + demand + stock)
+def first_stage_bounds(problem: StochasticProblem) -> dict:
+    """What the bound of each first-stage variable is read from."""
+    data, r = problem.base_data, problem.reveal
+    labels = [str(p) for p in problem.base.periods]
+    from .data import resolve_series
+
+    nameplate = {f.id: max(1.0, float(max(resolve_series(f.capacity, labels)))) for f in problem.base.facilities}
+    facility, reserve = {}, {}
+    for f in data.facilities:
+        early = np.maximum(np.maximum(f.ramped_t[:r], f.capacity_t[:r]), f.min_take_t[:r])
+        facility[f.id] = BOUND_FACTOR * max(1.0, float(early.max()) if r else 1.0)
+        reserve[f.id] = RESERVE_FACTOR * nameplate[f.id]
+    supply: dict = {p: product.initial_stock_t for p, product in data.products.items()}
+    for f in data.facilities:
+        total = float(np.maximum(f.ramped_t[:r], f.capacity_t[:r]).sum())
+        for p, ratio in f.outputs.items():
+            supply[p] = supply.get(p, 0.0) + total * ratio
+    product = {p: BOUND_FACTOR * max(1.0, v) for p, v in supply.items()}
+    return {"facility": facility, "reserve": reserve, "product": product, "demand": list(data.demand)}
 
 
-def bound_first_stage(variables: list, bound: float) -> None:
-    for var in variables:
-        if var.ub is None or var.ub > bound:
-            var.setub(bound)
+def upper_bound(bounds: dict, name: str, key) -> float | None:
+    if name == "reserve":
+        return bounds["reserve"].get(key[0])
+    if name in ("act", "paid"):
+        return bounds["facility"].get(key[0])
+    if name in ("inv", "disc", "sell", "down", "cons"):
+        return bounds["product"].get(key[0])
+    if name == "deliv":
+        return bounds["product"].get(bounds["demand"][key[0]].product)
+    if name == "short":
+        return BOUND_FACTOR * max(1.0, float(bounds["demand"][key[0]].quantity_t[key[-1]]))
+    return None
+
+
+def bound_first_stage(model, reveal: int, bounds: dict) -> None:
+    for name, (keys, _) in model.columns.items():
+        component = getattr(model, name)
+        for key in keys:
+            if not is_first_stage(name, key, reveal):
+                continue
+            bound = upper_bound(bounds, name, key)
+            if bound is None:
+                raise RuntimeError(f"no upper bound for first-stage variable {name}{key} (a bug in ree_opt.ph)")
+            var = component[key]
+            if var.ub is None or var.ub > bound:
+                var.setub(bound)
 
 
 def all_solved(ph) -> bool:
