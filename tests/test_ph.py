@@ -48,7 +48,7 @@ def test_ph_ends_within_one_percent_of_the_extensive_form_and_bounds_it(tmp_path
     objective, bound, screen = ph(path, *options)
     assert "futures: " in screen and "on 2 ranks" in screen
     assert abs(objective - optimum) <= 0.01 * abs(optimum)
-    assert objective >= optimum - 1e-6  # a feasible plan's cost
+    assert objective >= optimum - 1e-5 * max(1.0, abs(optimum))  # a plan's cost, less the slack around xbar
     assert bound <= optimum + 1e-6
     assert bound >= 0.99 * optimum
 
