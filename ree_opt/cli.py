@@ -478,7 +478,7 @@ def parser() -> argparse.ArgumentParser:
     convert.add_argument("output", type=Path, help="file to write: .xlsx or .yaml/.yml (never the input)")
 
     evaluate = command("evaluate", cmd_evaluate, "choose the stochastic plan, then cost it on futures: its own or "
-                       "freshly drawn ones, with a 95% interval, CVaR and the optimality gap")
+                       "freshly drawn ones, with a 95%% interval, CVaR and the optimality gap")
     evaluate.add_argument("--omega", type=float, help="weight of CVaR in the plan's objective, in [0, 1]")
     evaluate.add_argument("--alpha", type=float, help="CVaR level in [0, 1)")
     evaluate.add_argument("--sample", type=int, metavar="N", help="choose the plan on N drawn futures")
