@@ -8,8 +8,6 @@ Pyomo or the report's charts.
 from __future__ import annotations
 
 import importlib
-import importlib.abc
-import importlib.util
 import sys
 import types
 from typing import TYPE_CHECKING
@@ -25,7 +23,7 @@ _PUBLIC = {
     "StochasticSolution": (".stochastic", "StochasticSolution"),
     "evaluate": (".stochastic.evaluate", "evaluate"),
     "frontier": (".analysis", "frontier"),
-    "load_instance": (".instance", "load_instance"),
+    "load_instance": (".loading", "load_instance"),
     "non_china_premium": (".analysis", "non_china_premium"),
     "premium_curve": (".analysis", "premium_curve"),
     "report": (".report", "build_report"),
@@ -39,60 +37,6 @@ _PUBLIC = {
 
 __all__ = sorted(_PUBLIC)
 __version__ = "0.1.0"
-
-# Registrations every use of the instance format relies on: the scenario
-# check of instance loading (scenarios.py appends it to instance.LATE_CHECKS)
-# and the workbook readers (instance.READERS). They need ree_opt.instance,
-# which loads pydantic, so they are made the moment ree_opt.instance loads,
-# however it is reached (`ree_opt.load_instance`, `from ree_opt.instance
-# import ...`, any module importing it), and not for `ree-opt --help`.
-_WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")  # those ree_opt.excel registers
-
-
-def _register(instance) -> None:
-    importlib.import_module(".scenarios", __name__)
-    for suffix in _WORKBOOK_SUFFIXES:
-        instance.READERS.setdefault(suffix, _workbook_reader(instance.READERS, suffix))
-
-
-def _workbook_reader(readers: dict, suffix: str):
-    """A reader that loads ree_opt.excel (and pandas) on the first workbook read."""
-
-    def read(path):
-        importlib.import_module(".excel", __name__)  # registers its readers in place of this one
-        reader = readers.get(suffix)
-        if reader is read:
-            raise RuntimeError(f"ree_opt.excel registered no reader for {suffix} (a bug in ree_opt)")
-        return reader(path)
-
-    return read
-
-
-class _RegisterWhenInstanceLoads(importlib.abc.MetaPathFinder):
-    """Finds ree_opt.instance as the other finders would, and has `_register`
-    run right after the module is executed. Removes itself once used."""
-
-    name = f"{__name__}.instance"
-
-    def find_spec(self, fullname, path, target=None):
-        if fullname != self.name:
-            return None
-        sys.meta_path.remove(self)
-        spec = importlib.util.find_spec(fullname)
-        execute = spec.loader.exec_module
-
-        def exec_module(module) -> None:
-            execute(module)
-            _register(module)
-
-        spec.loader.exec_module = exec_module
-        return spec
-
-
-if f"{__name__}.instance" in sys.modules:  # a reload of the package
-    _register(sys.modules[f"{__name__}.instance"])
-else:
-    sys.meta_path.insert(0, _RegisterWhenInstanceLoads())
 
 
 def __getattr__(name: str):
@@ -129,7 +73,8 @@ sys.modules[__name__].__class__ = _Package
 
 if TYPE_CHECKING:  # for type checkers and editors, which do not run __getattr__
     from .analysis import Comparison, frontier, non_china_premium, premium_curve, scenario_table, sweep, tornado
-    from .instance import Instance, InstanceError, load_instance
+    from .instance import Instance, InstanceError
+    from .loading import load_instance
     from .plan import Plan, solve
     from .report import build_report as report
     from .solution import Solution

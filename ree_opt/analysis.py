@@ -12,7 +12,8 @@ import pandas as pd
 
 from .data import demanded_products
 from .display import comparison_html, comparison_summary
-from .instance import InstanceError, MaxCoveredShare, Problem, Scenario, load_instance, online_index
+from .instance import InstanceError, MaxCoveredShare, Problem, Scenario, online_index
+from .loading import load_instance
 from .plan import InstanceLike, Plan, facilities_where
 from .scenarios import apply_scenario
 from .solution import Solution

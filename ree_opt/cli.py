@@ -63,13 +63,13 @@ def _workbook(path: Path | None) -> bool:
 
 
 def _covered(instance_path) -> list[str]:
-    from .instance import load_instance
+    from .loading import load_instance
 
     return list(load_instance(instance_path).covered_countries)
 
 
 def cmd_validate(args) -> int:
-    from .instance import load_instance
+    from .loading import load_instance
 
     instance = load_instance(args.instance)
     facts = (
@@ -162,7 +162,7 @@ def cmd_premium(args) -> int:
 
 
 def cmd_stochastic(args) -> int:
-    from .instance import load_instance
+    from .loading import load_instance
     from .outputs import write_tables
     from .stochastic import future_count, solve_stochastic
     from .stochastic.text import stochastic_tables, stochastic_text
@@ -211,7 +211,7 @@ def _seconds(text: str) -> float:
     return value
 
 def cmd_evaluate(args) -> int:
-    from .instance import load_instance
+    from .loading import load_instance
     from .outputs import write_tables
     from .stochastic import enumerate_futures, evaluate, solve_stochastic
     from .stochastic.evaluate import fresh_sample
@@ -333,7 +333,7 @@ def cmd_compare(args) -> int:
     import pandas as pd
 
     from .analysis import scenario_table
-    from .instance import load_instance
+    from .loading import load_instance
     from .outputs import write_tables
 
     instance = load_instance(args.instance)
@@ -354,9 +354,10 @@ def cmd_compare(args) -> int:
 
 def cmd_convert(args) -> int:
     from .excel import WorkbookError, convert
+    from .loading import load_instance
 
     try:
-        written = convert(args.instance, args.output)
+        written = convert(load_instance(args.instance), args.instance, args.output)
     except WorkbookError as error:
         raise CommandError(str(error), EXIT_BAD_INPUT) from None
     if args.json:

@@ -39,7 +39,6 @@ import yaml
 from pydantic import BaseModel
 
 from .instance import (
-    READERS,
     POLICY_TYPES,
     Demand,
     Exclude,
@@ -54,7 +53,6 @@ from .instance import (
     Scenario,
     _Locator,
     format_location,
-    load_instance,
 )
 from .outputs import write_bytes
 
@@ -491,8 +489,8 @@ def _old_workbook(path: str | os.PathLike):
     raise InstanceError([Problem("", "an Excel 97-2003 workbook (.xls) cannot be read: save it as .xlsx", str(path))])
 
 
-READERS[".xlsx"] = READERS[".xlsm"] = read_workbook
-READERS[".xls"] = _old_workbook
+#: How loading.py reads a workbook, by suffix.
+WORKBOOK_READERS = {".xlsx": read_workbook, ".xlsm": read_workbook, ".xls": _old_workbook}
 
 
 # --------------------------------------------------------------------------
@@ -736,13 +734,12 @@ def instance_yaml(instance: Instance, origin: str | None = None) -> str:
 FORMATS = {".xlsx": "workbook", ".yaml": "YAML", ".yml": "YAML"}
 
 
-def convert(source: str | os.PathLike, target: str | os.PathLike) -> Path:
-    """Read an instance (YAML, JSON or workbook), validate it, write it as a
-    workbook or YAML by `target`'s suffix. Never over `source`; written whole."""
+def convert(instance: Instance, source: str | os.PathLike, target: str | os.PathLike) -> Path:
+    """Write a validated instance, read from `source`, as a workbook or YAML
+    by `target`'s suffix. Never over `source`; written whole."""
     suffix = Path(target).suffix.lower()
     if suffix not in FORMATS:
         raise WorkbookError(f"cannot write {target}: the suffix must be one of {', '.join(FORMATS)}")
-    instance = load_instance(source)
     if suffix == ".xlsx":
         payload = instance_workbook(instance)
     else:

@@ -419,11 +419,6 @@ def _read_table(path: Path, display: str, key: str, lines: dict, problems: list,
     return rows
 
 
-#: Readers of other formats by file suffix, path -> (data, locator); the
-#: modules that read them register here (``ree_opt.excel``: ``.xlsx``).
-READERS: dict[str, Any] = {}
-
-
 def _table_path(folder: Path, name: str) -> Path | None:
     """The CSV table `name` if it lies in `folder` or below it (symlinks
     resolved), else None: an instance reads no file outside its folder."""
@@ -460,16 +455,18 @@ def _yaml_problem(error: yaml.YAMLError, text: str) -> tuple[str, int | None]:
     return f"not valid YAML: {reason}", line
 
 
-def read_instance_data(path: str | os.PathLike) -> tuple[dict, _Locator]:
-    """Read a YAML or JSON file (tables may be CSV files it names, in its folder), or a format in READERS."""
+def read_instance_data(path: str | os.PathLike, readers: Mapping | None = None) -> tuple[dict, _Locator]:
+    """Read a YAML or JSON file (tables may be CSV files it names, in its
+    folder), or another format by its suffix in `readers` (path -> (data,
+    locator)): loading.py gives the workbook reader."""
     path = Path(path)
     display = str(path)
     try:
         size = path.stat().st_size
         if size > bounded_yaml.MAX_BYTES:
             raise InstanceError([Problem("", _too_big(size), display)])
-        if path.suffix.lower() in READERS:
-            return READERS[path.suffix.lower()](path)
+        if readers and path.suffix.lower() in readers:
+            return readers[path.suffix.lower()](path)
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
         line = None
@@ -650,13 +647,10 @@ def _lenient(data: Mapping) -> Instance | None:
     )
 
 
-#: Checks that need a module above this one (scenarios.py registers the check
-#: that every scenario applies cleanly), so data flows one way: no import cycle.
-LATE_CHECKS: list = []
-
-
 def parse_instance(data: Mapping, locator: _Locator | None = None) -> Instance:
-    """Validate a mapping (from a file or a Python dict) into an Instance."""
+    """Validate a mapping (from a file or a Python dict) into an Instance:
+    shapes, ranges and references. Whether each scenario applies cleanly is
+    checked by `loading.load_instance`, the path every user input takes."""
     locator = locator or _Locator()
     if not isinstance(data, Mapping):
         raise InstanceError([locator.problem((), "expected a mapping of instance fields")])
@@ -684,22 +678,9 @@ def parse_instance(data: Mapping, locator: _Locator | None = None) -> Instance:
         problems.sort(key=lambda p: p.line or 0)
         raise InstanceError(problems) from None
     problems = check_instance(instance, locator)
-    if not problems:
-        for check in LATE_CHECKS:
-            problems += check(instance, locator)
     if problems:
         raise InstanceError(problems)
     return instance
-
-
-def load_instance(source: str | os.PathLike | Mapping | Instance) -> Instance:
-    """Load an instance from a YAML/JSON/.xlsx path, a dict, or return an Instance as is."""
-    if isinstance(source, Instance):
-        return source
-    if isinstance(source, Mapping):
-        return parse_instance(source)
-    data, locator = read_instance_data(source)
-    return parse_instance(data, locator)
 
 
 # --------------------------------------------------------------------------

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .data import CLEAN, COVERED, ModelData, demanded_products, resolve, usable_capacity
-from .instance import Instance, InstanceError, Problem, load_instance
+from .instance import Instance, InstanceError, Problem
+from .loading import load_instance
 from .model import build_model
 from .model.policies import coefficient
 from .numerics import EntityNames, span_warnings

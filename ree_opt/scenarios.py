@@ -11,7 +11,6 @@ import copy
 from collections.abc import Iterable, Sequence
 
 from .instance import (
-    LATE_CHECKS,
     Facility,
     Instance,
     InstanceError,
@@ -194,5 +193,3 @@ def check_scenarios(instance: Instance, locator: _Locator) -> list[Problem]:
             problems.extend(error.problems)
     return problems
 
-
-LATE_CHECKS.append(check_scenarios)

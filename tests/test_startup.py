@@ -95,25 +95,26 @@ def run_python(script: str) -> str:
     return done.stdout.strip()
 
 
-def test_a_submodule_alone_still_checks_scenarios_when_loading():
-    """The package registers the scenario check on import, as when it loaded
-    everything eagerly: a bad scenario is refused however the library is entered."""
+def test_loading_checks_scenarios_however_it_is_entered():
+    """`ree_opt.load_instance` and `ree_opt.loading.load_instance` are one
+    function, and it applies every scenario: a bad one is refused."""
     script = (
-        "from ree_opt.instance import InstanceError, load_instance\n"
-        "import yaml\n"
+        "import ree_opt, yaml\n"
+        "from ree_opt.loading import load_instance\n"
+        "assert ree_opt.load_instance is load_instance\n"
         f"data = yaml.safe_load(open({str(ROOT / 'instances' / 'toy.yaml')!r}))\n"
         "data['scenarios'] = {'bad': {'set': {'no_such_facility': {'cost': 1}}}}\n"
         "try:\n"
         "    load_instance(data)\n"
-        "except InstanceError as error:\n"
+        "except ree_opt.InstanceError as error:\n"
         "    print(error)\n"
     )
-    assert "scenarios.bad" in run_python(script)
+    assert "scenarios.bad.set.no_such_facility: unknown facility id 'no_such_facility'" in run_python(script)
 
 
 def test_a_workbook_is_read_through_the_lazy_reader(tmp_path):
-    """`.xlsx` readers are registered without loading ree_opt.excel; the first
-    workbook read loads it."""
+    """Loading a YAML instance does not load ree_opt.excel (pandas, openpyxl);
+    the first workbook read does."""
     workbook = tmp_path / "toy.xlsx"
     script = (
         "import sys\n"

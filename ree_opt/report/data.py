@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from ..analysis import Comparison, Factor, default_factors, non_china_premium, premium_curve, scenario_table, tornado
-from ..instance import Instance, Scale, Scenario, load_instance
+from ..instance import Instance, Scale, Scenario
+from ..loading import load_instance
 from ..ranging import tie_count, tightest
 
 #: Allowed covered share, loose to tight: the x axis of the premium curve.

@@ -42,7 +42,8 @@ from pydantic import ValidationError
 
 from ..analysis import run_parallel
 from ..data import resolve, tracked_products
-from ..instance import Instance, InstanceError, Problem, Sample, load_instance
+from ..instance import Instance, InstanceError, Problem, Sample
+from ..loading import load_instance
 from ..plan import InstanceLike, paused_garbage_collection
 from ..scenarios import apply_scenario, scenario_names
 from ..solution import TOLERANCE_T

@@ -18,7 +18,8 @@ import pandas as pd
 from pydantic import ValidationError
 
 from ..data import COVERED, ModelData, resolve, tracked_products
-from ..instance import Instance, InstanceError, Problem, Uncertainty, load_instance
+from ..instance import Instance, InstanceError, Problem, Uncertainty
+from ..loading import load_instance
 from ..plan import InstanceLike, paused_garbage_collection
 from ..scenarios import apply_scenario
 from ..solver import CompiledModel
