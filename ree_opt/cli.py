@@ -43,21 +43,6 @@ def _emit_json(payload: dict) -> None:
     print(json.dumps(payload, indent=2, default=str))
 
 
-def _solution_tables(solution) -> dict:
-    return {
-        "cost_breakdown": solution.cost_breakdown,
-        "activity": solution.activity,
-        "deliveries": solution.deliveries,
-        "shortfall": solution.shortfall,
-        "covered_share": solution.covered_share,
-        "marginal_prices": solution.marginal_prices,
-        "binding": solution.binding,
-        "ranging": solution.ranging,
-        "stock": solution.stock,
-        "sales": solution.sales,
-    }
-
-
 def _workbook(path: Path | None) -> bool:
     return path is not None and path.suffix.lower() == ".xlsx"
 
@@ -101,13 +86,13 @@ def cmd_solve(args) -> int:
 
         write_workbook(args.out, *solution_sheets(solution, covered=_covered(args.instance)), inputs=[args.instance])
     elif args.out and solution.optimal:
-        write_tables(args.out, _solution_tables(solution), inputs=[args.instance])
+        write_tables(args.out, solution.tables(), inputs=[args.instance])
     if args.json:
         payload = {
             "status": solution.status, "objective_musd": solution.objective, "message": solution.message,
             "solver": solution.solver, "warnings": solution.warnings,
         }
-        payload.update({name: _records(table) for name, table in _solution_tables(solution).items()})
+        payload.update({name: _records(table) for name, table in solution.tables().items()})
         _emit_json(payload)
     else:
         print(solution_text(solution))

@@ -65,6 +65,21 @@ class Solution:
     def optimal(self) -> bool:
         return self.status == "optimal"
 
+    def tables(self) -> dict:
+        """Every table by name: the CSV files of `--out`, the sheets of a workbook."""
+        return {
+            "cost_breakdown": self.cost_breakdown,
+            "activity": self.activity,
+            "deliveries": self.deliveries,
+            "shortfall": self.shortfall,
+            "covered_share": self.covered_share,
+            "marginal_prices": self.marginal_prices,
+            "binding": self.binding,
+            "ranging": self.ranging,  # no-limit ends (+-inf): blank cells in a workbook; `meaning` says so
+            "stock": self.stock,
+            "sales": self.sales,
+        }
+
     def unmet_t(self) -> pd.DataFrame:
         """Unmet tonnes per product and period."""
         if self.shortfall.empty:

@@ -259,21 +259,6 @@ def sourcing_mix(activity: pd.DataFrame, periods: list, label: str = "", red: Se
     return charts
 
 
-def solution_tables(solution: Solution) -> dict:
-    return {
-        "cost_breakdown": solution.cost_breakdown,
-        "activity": solution.activity,
-        "deliveries": solution.deliveries,
-        "shortfall": solution.shortfall,
-        "covered_share": solution.covered_share,
-        "marginal_prices": solution.marginal_prices,
-        "binding": solution.binding,
-        "ranging": solution.ranging,  # no-limit ends (+-inf) are blank cells; `meaning` says "no upper limit"
-        "stock": solution.stock,
-        "sales": solution.sales,
-    }
-
-
 def _unmet_lines(frame: pd.DataFrame, value: str, top: int = 8) -> list[str]:
     frame = frame[frame[value] > 0.5]
     if frame.empty:
@@ -332,7 +317,7 @@ def solution_sheets(solution: Solution, title: str | None = None, top: int = 5, 
               *_ranging_lines(solution.ranging, top)]
     lines += ["", "Sheets: sourcing_mix (charts), then one table per sheet; the second header row gives the unit."]
     charts = {"sourcing_mix": sourcing_mix(solution.activity, solution.periods, red=covered)}
-    return title, lines, solution_tables(solution), charts
+    return title, lines, solution.tables(), charts
 
 
 def comparison_sheets(comparison: Comparison, title: str | None = None, top: int = 5, covered=("CN",)):

@@ -10,7 +10,7 @@ import pytest
 
 import ree_opt
 from ree_opt.cli import main
-from ree_opt.workbook import column_unit, solution_tables, write_workbook
+from ree_opt.workbook import column_unit, write_workbook
 
 
 def run(capsys, *args):
@@ -40,7 +40,7 @@ def test_solve_writes_one_workbook(capsys, tmp_path, spec_example):
     assert [p.name for p in tmp_path.iterdir()] == ["plan.xlsx"]  # one file, no temporary left
     solution = ree_opt.solve(spec_example)
     book = openpyxl.load_workbook(target)
-    tables = solution_tables(solution)
+    tables = solution.tables()
     assert book.sheetnames == ["summary", "sourcing_mix", *tables]
 
     rows = summary_rows(book)
