@@ -70,7 +70,7 @@ def enumerate_futures(uncertainty: Uncertainty, sample: Sample | Mapping | None 
         )])
     futures = []
     for choice in itertools.product(*(range(len(event.outcomes)) for event in events)):
-        probability = math.prod(event.outcomes[o].probability for event, o in zip(events, choice))
+        probability = float(math.prod(event.outcomes[o].probability for event, o in zip(events, choice)))
         futures.append(Future(len(futures), choice, _outcome_scenarios(uncertainty, choice), probability))
     return futures
 
