@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import signal
 import sys
 from pathlib import Path
@@ -62,6 +63,11 @@ def cmd_validate(args) -> int:
         f"{len(instance.facilities)} facilities, {len(instance.demand)} demand entries, "
         f"{len(instance.policies)} policies, {len(instance.scenarios)} scenarios"
     )
+    uncertainty = instance.uncertainty
+    if uncertainty is not None:
+        count = uncertainty.sample.n if uncertainty.sample else math.prod(len(e.outcomes) for e in uncertainty.events)
+        facts += (f"; uncertainty: {len(uncertainty.events)} events, {count:,} futures"
+                  + (" drawn" if uncertainty.sample else ""))
     if args.json:
         _emit_json({"valid": True, "instance": instance.name, "summary": facts})
     else:
