@@ -71,7 +71,7 @@ class ExtensiveForm:
         blocks, lower, upper, col_lower = [], [], [], []
         col_lower_first = None
         for s, future in enumerate(futures):
-            form = standard_form(future.model)
+            form = future.form or standard_form(future.model)
             self.forms.append(form)
             mask = first if s == 0 else first_stage_mask(future.model, reveal)
             if s and self._stage_keys(future.model, mask) != first_keys:
@@ -96,7 +96,6 @@ class ExtensiveForm:
             lower.append(form.row_lower[keep])
             upper.append(form.row_upper[keep])
             self.placements.append(FutureColumns(columns, form.cost, rows))
-            form.matrix = None  # the future's rows now live in the extensive form
 
         self.first_columns = np.arange(n_first)
         self.first_cost = self.forms[0].cost[self.first_local]

@@ -31,6 +31,7 @@ from ..data import ModelData, resolve, resolve_series
 from ..instance import Instance
 from ..model import build_model
 from ..model.common import Terms, add_rows, nonnegative
+from ..solver import StandardForm, standard_form
 
 #: Variable components that belong to the first stage whatever their period.
 FIRST_STAGE_ALWAYS = ("reserve",)
@@ -43,11 +44,31 @@ DEMAND_SERIES = ("quantity_t", "shortfall_penalty")
 
 @dataclass
 class FutureModel:
-    """A future's data and model (`model.columns`, `model.row_families`)."""
+    """A future's data and model (`model.columns`, `model.row_families`), and
+    once compiled its standard form."""
 
     data: ModelData
     model: pyo.ConcreteModel
     reveal: int
+    form: StandardForm | None = None
+
+    def compile(self, keep_model: bool = True) -> FutureModel:
+        """Compute the standard form; without `keep_model`, drop what only the
+        build needed (the Pyomo variables, the rows' terms, the cost terms),
+        keeping the column and row keys and the data the tables read. A few
+        hundred futures then hold their matrices, not their Pyomo objects."""
+        self.form = standard_form(self.model)
+        if not keep_model:
+            model = self.model
+            for name in model.columns:
+                model.del_component(name)
+                model.del_component(f"{name}_index")
+            for family in model.row_families.values():
+                family.terms = None
+            model.objective_terms = model.policy_members = None
+            model.delivery_columns = model.consumption_columns = None
+            self.data.uses = None
+        return self
 
 
 def _splice(before: np.ndarray, after: np.ndarray, reveal: int) -> np.ndarray:

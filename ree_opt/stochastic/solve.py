@@ -22,7 +22,7 @@ from ..instance import Instance, InstanceError, Problem, Uncertainty
 from ..loading import load_instance
 from ..plan import InstanceLike, paused_garbage_collection
 from ..scenarios import apply_scenario
-from ..solver import CompiledModel
+from ..solver import CompiledModel, Outcome, highs_model, run_highs
 from .extensive import ExtensiveForm
 from .future import FutureModel, first_stage_mask, future_data, future_model
 from .futures import Future, enumerate_futures, reveal_index
@@ -128,12 +128,27 @@ def solve_stochastic(
 
 
 def build_futures(problem: StochasticProblem, progress=None) -> list[FutureModel]:
+    """Every future's model, compiled as it is built: only the first keeps its
+    Pyomo model (the first-stage tables read it), so memory holds one Pyomo
+    model at a time and every future's matrix."""
     models = []
-    for future in problem.futures:
-        models.append(problem.model_of(future))
+    for index, future in enumerate(problem.futures):
+        models.append(problem.model_of(future).compile(keep_model=index == 0))
         if progress:
             progress(1)
     return models
+
+
+def solve_alone(future: FutureModel) -> Outcome:
+    """A future on its own (probability 1): its own plan before `reveal` and its own reservations."""
+    form = future.form
+    highs = highs_model(
+        form.matrix, form.cost, form.col_lower, np.full(form.shape[1], np.inf), form.row_lower, form.row_upper,
+    )
+    status, name = run_highs(highs)
+    if status != "optimal":
+        return Outcome(status, None, None, None, f"HiGHS: {name}")
+    return Outcome(status, float(highs.getInfo().objective_function_value), None, None)
 
 
 def read_solution(problem: StochasticProblem, models, form: ExtensiveForm, outcome) -> StochasticSolution:
@@ -178,7 +193,7 @@ def add_value_of_information(solution: StochasticSolution, problem: StochasticPr
     probabilities = np.array([f.probability for f in problem.futures])
     alone = []
     for model in models:
-        outcome = CompiledModel(model.model).solve()
+        outcome = solve_alone(model)
         if outcome.status != "optimal":
             solution.message = f"a wait-and-see solve ended {outcome.status}: {outcome.message}"
             return
