@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import signal
 import sys
 from pathlib import Path
@@ -65,8 +64,7 @@ def cmd_validate(args) -> int:
     )
     uncertainty = instance.uncertainty
     if uncertainty is not None:
-        count = uncertainty.sample.n if uncertainty.sample else math.prod(len(e.outcomes) for e in uncertainty.events)
-        facts += (f"; uncertainty: {len(uncertainty.events)} events, {count:,} futures"
+        facts += (f"; uncertainty: {len(uncertainty.events)} events, {uncertainty.future_count():,} futures"
                   + (" drawn" if uncertainty.sample else ""))
     if args.json:
         _emit_json({"valid": True, "instance": instance.name, "summary": facts})
@@ -155,14 +153,14 @@ def cmd_premium(args) -> int:
 def cmd_stochastic(args) -> int:
     from .loading import load_instance
     from .outputs import write_tables
-    from .stochastic import future_count, solve_stochastic
+    from .stochastic import solve_stochastic
     from .stochastic.text import stochastic_tables, stochastic_text
 
     sample = None
     if args.sample is not None:
         sample = {"n": args.sample, "seed": args.seed if args.seed is not None else 0}
     instance = load_instance(args.instance)
-    count = future_count(instance, sample)
+    count = instance.uncertainty.future_count(sample) if instance.uncertainty else 0
     with Progress(count + 1, f"building {count} futures, then solving", args.quiet) as progress:
         solution = solve_stochastic(
             instance, alpha=args.alpha, omega=args.omega, sample=sample, time_limit=args.time_limit,

@@ -262,6 +262,18 @@ class Uncertainty(_Entity):
     events: list[Event] = Field(default_factory=list, description="Independent events; futures combine their outcomes")
     sample: Sample | None = Field(None, description="Draw n futures instead of every combination")
 
+    def combinations(self) -> int:
+        """How many futures every combination of outcomes makes."""
+        return math.prod(len(event.outcomes) for event in self.events)
+
+    def future_count(self, sample: Sample | Mapping | None = None) -> int:
+        """How many futures are built: n draws with a sample (the section's own
+        unless one is given), else every combination."""
+        sample = sample if sample is not None else self.sample
+        if sample is None:
+            return self.combinations()
+        return int(sample["n"] if isinstance(sample, Mapping) else sample.n)
+
 
 class Instance(_Entity):
     """A whole planning problem: periods, products, facilities, demand, policies."""

@@ -2,7 +2,7 @@
 procurement with CVaR, built from one model per future."""
 
 from .evaluate import Evaluation, OptimalityGap, evaluate
-from .futures import Future, enumerate_futures, future_count, reveal_index
+from .futures import Future, enumerate_futures, reveal_index
 from .results import StochasticSolution, conditional_value_at_risk, value_at_risk
 from .solve import StochasticProblem, risk_frontier, solve_stochastic, stochastic_problem
 
@@ -15,7 +15,6 @@ __all__ = [
     "conditional_value_at_risk",
     "enumerate_futures",
     "evaluate",
-    "future_count",
     "reveal_index",
     "risk_frontier",
     "solve_stochastic",

@@ -61,7 +61,7 @@ def enumerate_futures(uncertainty: Uncertainty, sample: Sample | Mapping | None 
     if sample is not None:
         sample = sample if isinstance(sample, Sample) else Sample.model_validate(dict(sample))
         return _sampled(uncertainty, sample)
-    count = math.prod(len(event.outcomes) for event in events)
+    count = uncertainty.combinations()
     if count > MAX_COMBINATIONS:
         raise InstanceError([Problem(
             "uncertainty.events",
@@ -89,14 +89,3 @@ def _sampled(uncertainty: Uncertainty, sample: Sample) -> list[Future]:
         Future(i, choice, _outcome_scenarios(uncertainty, choice), count / sample.n)
         for i, (choice, count) in enumerate(counts.items())
     ]
-
-
-def future_count(instance: Instance, sample: Sample | Mapping | None = None) -> int:
-    """How many futures an instance has (0 without `uncertainty`), before any is built."""
-    uncertainty = instance.uncertainty
-    if uncertainty is None:
-        return 0
-    sample = sample if sample is not None else uncertainty.sample
-    if sample is not None:
-        return int(sample["n"] if isinstance(sample, Mapping) else sample.n)
-    return math.prod(len(event.outcomes) for event in uncertainty.events)
