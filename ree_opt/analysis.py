@@ -317,7 +317,8 @@ def _sweep_row(plans, lever: Lever, value: float, premium: bool, tie_break: bool
     return row
 
 
-def _chunks(values: list, count: int) -> list[list]:
+def even_chunks(values: list, count: int) -> list[list]:
+    """`values` cut into `count` runs (at most one per value) whose sizes differ by at most one."""
     count = max(1, min(count, len(values)))
     size, extra = divmod(len(values), count)
     out, start = [], 0
@@ -402,7 +403,7 @@ def sweep(
     if executor == "auto":
         executor = "processes" if len(values) >= LONG_SWEEP and (os.cpu_count() or 1) > 1 else None
     options = dict(scenario=scenario, policies=list(policies), premium=premium, tie_break=tie_break)
-    runs = _chunks(values, SWEEP_RUNS)
+    runs = even_chunks(values, SWEEP_RUNS)
     if executor in (None, "serial"):
         rows = _run_points(instance, lever, values[0], runs, progress=progress, **options)
     else:
@@ -572,7 +573,7 @@ def tornado(
                 progress(1)
     else:
         function = partial(_tornado_job, instance, scenario=scenario)
-        results = [r for chunk in run_parallel(function, _chunks(jobs, len(jobs)), executor, progress) for r in chunk]
+        results = [r for chunk in run_parallel(function, even_chunks(jobs, len(jobs)), executor, progress) for r in chunk]
     rows = []
     for index, factor in enumerate(factors):
         low, high = results[2 * index], results[2 * index + 1]

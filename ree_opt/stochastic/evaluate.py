@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from ..analysis import run_parallel
+from ..analysis import even_chunks, run_parallel
 from ..data import resolve, tracked_products
 from ..instance import Instance, InstanceError, Problem, Sample
 from ..loading import load_instance
@@ -252,16 +252,7 @@ def _evaluate_run(setup: Setup, run: list[tuple]) -> list[tuple]:
 
 def _runs(items: list) -> list[list]:
     """The futures cut into runs: a function of their number only."""
-    if not items:
-        return []
-    count = min(len(items), max(MIN_RUNS, math.ceil(len(items) / RUN_SIZE)))
-    size, extra = divmod(len(items), count)
-    runs, start = [], 0
-    for i in range(count):
-        stop = start + size + (1 if i < extra else 0)
-        runs.append(items[start:stop])
-        start = stop
-    return runs
+    return even_chunks(items, max(MIN_RUNS, math.ceil(len(items) / RUN_SIZE))) if items else []
 
 
 # --------------------------------------------------------------------------
