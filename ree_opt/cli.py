@@ -402,6 +402,14 @@ def cmd_schema(args) -> int:
     return EXIT_OK
 
 
+def plan_options(sub) -> None:
+    """How the stochastic plan is chosen: the CVaR weight and level, the futures drawn."""
+    sub.add_argument("--omega", type=float, help="weight of CVaR in the plan's objective, in [0, 1]")
+    sub.add_argument("--alpha", type=float, help="CVaR level in [0, 1): the mean of the worst (1 - alpha)")
+    sub.add_argument("--sample", type=int, metavar="N", help="choose the plan on N drawn futures instead of every combination")
+    sub.add_argument("--seed", type=int, help="seed of the plan's draws (with --sample; default 0)")
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(
         prog="ree-opt",
@@ -454,10 +462,7 @@ def parser() -> argparse.ArgumentParser:
 
     stochastic = command("stochastic", cmd_stochastic, "decide now under uncertainty: the offtakes to sign and "
                          "the stock to build before the future is known (SPEC section 6)")
-    stochastic.add_argument("--omega", type=float, help="weight of CVaR in the objective, in [0, 1]")
-    stochastic.add_argument("--alpha", type=float, help="CVaR level in [0, 1): the mean of the worst (1 - alpha)")
-    stochastic.add_argument("--sample", type=int, metavar="N", help="draw N futures instead of every combination")
-    stochastic.add_argument("--seed", type=int, help="seed of the draws (with --sample; default 0)")
+    plan_options(stochastic)
     stochastic.add_argument("--time-limit", type=_seconds, metavar="SECONDS",
                             help="seconds each solve may take (status time_limit and exit code 1 when reached)")
     stochastic.add_argument("--out", type=Path, help="directory to write the tables to, as CSV; or one Excel workbook (.xlsx)")
@@ -469,10 +474,7 @@ def parser() -> argparse.ArgumentParser:
 
     evaluate = command("evaluate", cmd_evaluate, "choose the stochastic plan, then cost it on futures: its own or "
                        "freshly drawn ones, with a 95%% interval, CVaR and the optimality gap")
-    evaluate.add_argument("--omega", type=float, help="weight of CVaR in the plan's objective, in [0, 1]")
-    evaluate.add_argument("--alpha", type=float, help="CVaR level in [0, 1)")
-    evaluate.add_argument("--sample", type=int, metavar="N", help="choose the plan on N drawn futures")
-    evaluate.add_argument("--seed", type=int, help="seed of the plan's draws (default 0)")
+    plan_options(evaluate)
     evaluate.add_argument("--evaluate-sample", type=int, metavar="N",
                           help="evaluate on N fresh draws (default: the plan's own futures)")
     evaluate.add_argument("--evaluate-seed", type=int, help="seed of the fresh draws (default 0)")

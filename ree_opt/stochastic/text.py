@@ -8,6 +8,14 @@ from ..text import by_period, musd, render_table
 from .results import StochasticSolution
 
 
+def future_line(row, tail: str) -> str:
+    """One future of a futures table: its scenarios, probability and cost."""
+    return (
+        f"  future {row['future']} [{row['scenario'] or 'as the instance is'}] p = {row['probability']:.3g}: "
+        f"USD {musd(row['cost_musd'])} million; {tail}"
+    )
+
+
 def stochastic_text(solution: StochasticSolution, title: str, worst: int = 3) -> str:
     if not solution.optimal:
         return f"{title}: {solution.status}. {solution.message}"
@@ -51,10 +59,7 @@ def stochastic_text(solution: StochasticSolution, title: str, worst: int = 3) ->
             f"{product} {quantity:,.0f} t"
             for product, quantity in lacking.groupby("product", sort=False)["quantity_t"].sum().items()
         ) or "nothing"
-        lines.append(
-            f"  future {row['future']} [{row['scenario'] or 'as the instance is'}] p = {row['probability']:.3g}: "
-            f"USD {musd(row['cost_musd'])} million; unmet: {lack}"
-        )
+        lines.append(future_line(row, f"unmet: {lack}"))
     if s.message:
         lines += ["", f"note: {s.message}"]
     return "\n".join(lines)
@@ -109,10 +114,7 @@ def evaluation_text(evaluation, plan: StochasticSolution, title: str, worst: int
         ]
     lines += ["", f"The worst {min(worst, len(e.futures))} futures:"]
     for _, row in e.futures.sort_values("cost_musd", ascending=False, kind="stable").head(worst).iterrows():
-        lines.append(
-            f"  future {row['future']} [{row['scenario'] or 'as the instance is'}] p = {row['probability']:.3g}: "
-            f"USD {musd(row['cost_musd'])} million; unmet {row['shortfall_t']:,.0f} t"
-        )
+        lines.append(future_line(row, f"unmet {row['shortfall_t']:,.0f} t"))
     if e.message:
         lines += ["", f"note: {e.message}"]
     return "\n".join(lines)
