@@ -33,7 +33,7 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
@@ -41,7 +41,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from ..analysis import even_chunks, run_parallel
-from ..data import resolve, tracked_products
+from ..data import resolve
 from ..instance import Instance, InstanceError, Problem, Sample
 from ..loading import load_instance
 from ..plan import InstanceLike, paused_garbage_collection
@@ -51,6 +51,7 @@ from ..solver import highs_model, run_highs, standard_form
 from .future import first_stage_mask, future_data, future_model
 from .futures import Future, enumerate_futures, reveal_index
 from .results import FUTURE_COLUMNS, StochasticSolution, conditional_value_at_risk, risk_measure, value_at_risk
+from .solve import tracked_in_every_future
 
 #: z of a two-sided 95% normal interval, and of a one-sided 95% bound.
 Z_95, Z_95_ONE_SIDED = 1.959963984540054, 1.6448536269514722
@@ -259,18 +260,6 @@ def _runs(items: list) -> list[list]:
 # The evaluation
 
 
-def _tracked_everywhere(base: Instance) -> frozenset:
-    """Products tracked in the base or by any outcome's scenarios (so fresh
-    futures have the first-stage columns of the plan's)."""
-    tracked = set(tracked_products(base))
-    for event in base.uncertainty.events:
-        for outcome in event.outcomes:
-            names = scenario_names(outcome.scenario)
-            if names:
-                tracked |= set(tracked_products(apply_scenario(base, names)))
-    return frozenset(tracked)
-
-
 def _plan_futures(plan: StochasticSolution) -> list[Future]:
     return [
         Future(int(row.future), (), tuple(scenario_names(row.scenario)), float(row.probability))
@@ -364,7 +353,7 @@ def evaluate(
         sample = fresh_sample(sample)
         futures = enumerate_futures(instance.uncertainty, sample)
         draws = sample.n
-    setup = Setup(base, _tracked_everywhere(base), reveal, dict(plan.first_stage_values), uuid.uuid4().hex)
+    setup = Setup(base, tracked_in_every_future(base, base.uncertainty), reveal, dict(plan.first_stage_values), uuid.uuid4().hex)
     items = [(f.index, f.scenarios, f.probability) for f in futures]
     runs = _runs(items)
     if executor in (None, "serial"):

@@ -21,7 +21,7 @@ from ..data import COVERED, ModelData, resolve, tracked_products
 from ..instance import Instance, InstanceError, Problem, Uncertainty
 from ..loading import load_instance
 from ..plan import InstanceLike, paused_garbage_collection
-from ..scenarios import apply_scenario
+from ..scenarios import apply_scenario, scenario_names
 from ..solver import CompiledModel, Outcome, highs_model, run_highs
 from .extensive import ExtensiveForm
 from .future import FutureModel, first_stage_mask, future_data, future_model
@@ -64,6 +64,20 @@ class StochasticProblem:
         return future_model(resolve(self.base, tracked=self.tracked), self.reveal, offtakes=False)
 
 
+def tracked_in_every_future(base: Instance, uncertainty: Uncertainty) -> frozenset:
+    """Products tracked in the base or by any outcome's scenarios: a product
+    tracked in one future is tracked in all (section 6), and in every fresh
+    sample of the same instance, so plans and evaluations share first stages.
+    Only added policies track, and a future's are the union of its outcomes'."""
+    tracked = set(tracked_products(base))
+    for event in uncertainty.events:
+        for outcome in event.outcomes:
+            names = scenario_names(outcome.scenario)
+            if names:
+                tracked |= set(tracked_products(apply_scenario(base, names)))
+    return frozenset(tracked)
+
+
 def stochastic_problem(
     instance: InstanceLike,
     alpha: float | None = None,
@@ -89,11 +103,7 @@ def stochastic_problem(
     base = apply_scenario(instance, None, policies)
     futures = enumerate_futures(uncertainty, uncertainty.sample)
     reveal = reveal_index(base, uncertainty)
-    tracked = set(tracked_products(base))
-    for names in {f.scenarios for f in futures}:
-        if names:
-            tracked |= set(tracked_products(apply_scenario(base, list(names))))
-    tracked = frozenset(tracked)
+    tracked = tracked_in_every_future(base, uncertainty)
     return StochasticProblem(base, uncertainty, futures, reveal, tracked, resolve(base, tracked=tracked))
 
 
