@@ -171,7 +171,7 @@ def load_yaml(text: str, budget: int = MAX_NODES) -> tuple[Any, dict[tuple, int]
         lines = _line_map(loader, node)
         data = loader.construct_document(node)
     except RecursionError:
-        raise TooLarge(f"the document is nested too deeply; refused") from None
+        raise TooLarge("the document is nested too deeply; refused") from None
     finally:
         loader.dispose()
     return data, lines
