@@ -1,0 +1,429 @@
+"""The multi-cut L-shaped method (Benders) with CVaR, over kept HiGHS models (issue 17).
+
+    python -m ree_opt.stochastic.decomposition INSTANCE [--omega W] [--sample N --seed S] [--gap G] [--out DIR]
+    mpiexec -n K python -m ree_opt.stochastic.decomposition INSTANCE ...   (futures spread over K ranks)
+
+The first stage x (every variable before `reveal`, and the reservations) is
+the master's; each future keeps one HiGHS model of its LP (twostage.KeptFuture)
+that, with x fixed, gives its cost C_s(x) and a subgradient g_s (the reduced
+costs of the fixed first-stage columns). The master (rank 0, one HiGHS model
+kept and grown in place):
+
+    min  (1 - omega) sum_s pi_s theta_s + omega (eta + 1/(1 - alpha) sum_s pi_s u_s)
+    s.t. the first-stage rows (periods before `reveal`) over x
+         theta_s >= W_s                                   (wait-and-see: C_s(x) >= W_s for every x)
+         theta_s >= C_s(x^k) + g_s^k (x - x^k)            (one cut per future and evaluated plan x^k)
+         u_s >= theta_s - eta,  u_s >= 0                  (only when omega > 0)
+         col_lower <= x <= the reservation bound of twostage.py
+
+theta_s stands for the whole cost C_s (first stage included), so CVaR reads
+it directly: eta is a first-stage variable of the master, as in the extensive
+form (Rockafellar-Uryasev), and both solve the same problem.
+
+Bounds. Every cut under-estimates C_s, so the master is a relaxation of the
+extensive form: its optimum is a lower bound (`bound`). Every evaluated x is
+a plan (the first-stage rows hold: the master imposes them) whose costs C_s(x)
+give its risk-adjusted objective exactly (the minimising eta is VaR): the
+best evaluated plan's is an upper bound (`objective`). gap = (objective -
+bound) / |objective|; the run stops at `gap`, or at the iteration or time
+limit with the gap it has.
+
+Complete recourse: only optimality cuts are needed. For every x >= 0 that
+meets the first-stage rows, each future has a second stage: activity 0,
+deliveries 0 and shortfall = demand; stock and arrivals from the first
+stage disposed of (`disc` is free in every balance row); `paid` raised to any
+floor (it has no upper bound), so take-or-pay on any reservation holds; the
+offtake rows (activity <= reservation + spot) hold at activity 0; policy
+shares hold at zero deliveries. So no future is ever infeasible at a master's
+x; should one be (a model change that breaks this), the run stops and names
+the future (tests/test_decomposition.py checks the claim on extreme plans).
+
+Cost per iteration: one warm-started HiGHS re-solve per future (a few
+milliseconds: bounds of ~200 fixed columns change) spread over the ranks,
+one master re-solve from its last basis, and two messages (x out, costs and
+subgradients back). Only violated cuts are added.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import highspy
+import numpy as np
+from scipy import sparse
+
+from ..instance import InstanceError
+from ..solver import highs_model, run_highs
+from .twostage import KeptFuture, Ranks, TwoStage, peak_memory_mb, relative_gap, two_stage
+
+#: A cut is added when C_s(x) exceeds the master's theta_s by more than this
+#: share of max(1, |C_s(x)|).
+CUT_TOLERANCE = 1e-9
+#: Subgradient entries smaller than this (USD million per t) are dropped
+#: from a cut (they are the LP's round-off).
+GRADIENT_ZERO = 1e-12
+
+
+@dataclass
+class Step:
+    """One iteration as it is reported."""
+
+    iteration: int
+    seconds: float
+    bound: float
+    objective: float  # best so far
+    evaluated: float  # of this iteration's plan
+    cuts: int
+
+
+@dataclass
+class Decomposition:
+    """The outcome of a run (on every rank; `solution` on rank 0 only)."""
+
+    status: str  # optimal (gap reached), iteration_limit, time_limit, error
+    objective: float  # risk-adjusted objective of the best plan evaluated (upper bound)
+    bound: float  # master's optimum (lower bound)
+    iterations: int
+    seconds: float
+    futures: int
+    ranks: int
+    first: np.ndarray | None  # the best plan's first stage
+    steps: list[Step] = field(default_factory=list)
+    peak_memory_mb: list[float] = field(default_factory=list)  # per rank
+    timings: dict = field(default_factory=dict)
+    message: str = ""
+    solution: object = None  # StochasticSolution (rank 0)
+
+    @property
+    def gap(self) -> float:
+        return relative_gap(self.objective, self.bound)
+
+    def time_to(self, gap: float) -> float | None:
+        """Seconds until the gap first fell to `gap` (None: never)."""
+        for step in self.steps:
+            if relative_gap(step.objective, step.bound) <= gap:
+                return step.seconds
+        return None
+
+
+def risk(costs: np.ndarray, probabilities: np.ndarray, alpha: float, omega: float) -> float:
+    """(1 - omega) E[C] + omega CVaR_alpha(C) (section 6)."""
+    from .results import risk_measure
+
+    return float(risk_measure(costs, probabilities, alpha, omega))
+
+
+class Master:
+    """The cutting-plane master, one HiGHS model grown in place.
+
+    Columns: x (first stage), theta (one per future), then with CVaR eta and u."""
+
+    def __init__(self, rows: sparse.csr_matrix, row_lower, row_upper, x_lower, x_upper,
+                 wait_and_see: np.ndarray, probabilities: np.ndarray, alpha: float, omega: float):
+        n, count = rows.shape[1], len(probabilities)
+        self.n, self.count = n, count
+        self.with_cvar = omega > 0
+        self.theta = n + np.arange(count)
+        ncol = n + count + (1 + count if self.with_cvar else 0)
+        cost = np.zeros(ncol)
+        cost[self.theta] = (1.0 - omega) * probabilities
+        lower = np.concatenate([x_lower, wait_and_see, [-np.inf] if self.with_cvar else [], np.zeros(count) if self.with_cvar else []])
+        upper = np.concatenate([x_upper, np.full(ncol - n, np.inf)])
+        blocks = [sparse.hstack([rows, sparse.csr_matrix((rows.shape[0], ncol - n))])]
+        lows, highs = [row_lower], [row_upper]
+        if self.with_cvar:
+            self.eta = n + count
+            self.u = n + count + 1 + np.arange(count)
+            cost[self.eta] = omega
+            cost[self.u] = omega * probabilities / (1.0 - alpha)
+            # u_s - theta_s + eta >= 0
+            r = np.repeat(np.arange(count), 3)
+            c = np.column_stack([self.u, self.theta, np.full(count, self.eta)]).ravel()
+            v = np.tile([1.0, -1.0, 1.0], count)
+            blocks.append(sparse.csr_matrix((v, (r, c)), shape=(count, ncol)))
+            lows.append(np.zeros(count))
+            highs.append(np.full(count, np.inf))
+        matrix = sparse.vstack(blocks).tocsc()
+        self.highs = highs_model(matrix, cost, lower, upper, np.concatenate(lows), np.concatenate(highs), threads=1)
+        self.highs.setOptionValue("solver", "simplex")
+        self.cut_count = 0
+
+    def add_cuts(self, futures: np.ndarray, x: np.ndarray, costs: np.ndarray, gradients: np.ndarray) -> None:
+        """theta_s - g_s x >= C_s(x) - g_s x, for each s in `futures`."""
+        if not len(futures):
+            return
+        starts, indices, values = [0], [], []
+        lower = np.empty(len(futures))
+        for i, (s, g) in enumerate(zip(futures, gradients)):
+            nonzero = np.flatnonzero(np.abs(g) > GRADIENT_ZERO)
+            indices += [nonzero, [self.theta[s]]]
+            values += [-g[nonzero], [1.0]]
+            starts.append(starts[-1] + len(nonzero) + 1)
+            lower[i] = costs[i] - float(g[nonzero] @ x[nonzero])
+        self.highs.addRows(
+            len(futures), lower, np.full(len(futures), highspy.kHighsInf),
+            starts[-1], np.array(starts[:-1], dtype=np.int32),
+            np.concatenate(indices).astype(np.int32), np.concatenate(values),
+        )
+        self.cut_count += len(futures)
+
+    def solve(self) -> tuple[str, float, np.ndarray | None, np.ndarray | None]:
+        """(status, optimum, x, theta)."""
+        status, name = run_highs(self.highs)
+        if status != "optimal":
+            return status, float("nan"), None, None
+        values = np.asarray(self.highs.getSolution().col_value)
+        return status, float(self.highs.getInfo().objective_function_value), values[: self.n], values[self.theta]
+
+
+def decompose(
+    two: TwoStage,
+    gap: float = 0.01,
+    iterations: int = 500,
+    time_limit: float | None = None,
+    ranks: Ranks | None = None,
+    log=None,
+    watch=None,
+) -> Decomposition:
+    """The L-shaped method over `ranks` (default: MPI's if launched by it, else this process).
+
+    `log(step)` is called on rank 0 after each iteration; `watch(bound,
+    objective)` on every rank before each iteration, with the bound and the
+    best plan's objective so far: it returns True to stop the run (the same
+    on every rank: mpi-sppy's kill signal)."""
+    ranks = ranks or Ranks()
+    started = time.perf_counter()
+    count = len(two.futures)
+    probabilities = two.probabilities
+    timings = {"build": 0.0, "futures": 0.0, "master": 0.0}
+
+    # Build this rank's futures; the reservation bound is the largest room of any future.
+    mine = ranks.mine(count)
+    lps = {p: two.build(p) for p in mine}
+    room = np.full(two.first_count, -np.inf)
+    for lp in lps.values():
+        room = np.maximum(room, lp.room)
+    room = ranks.allmax(room)
+    first_upper = np.where(np.isfinite(room), np.maximum(room, 0.0), np.inf)
+    kept = {p: KeptFuture(lp, first_upper) for p, lp in lps.items()}
+    timings["build"] = time.perf_counter() - started
+
+    # Each future alone: W_s, and the average of their first stages as the first plan.
+    clock = time.perf_counter()
+    alone = [(p, *kept[p].alone()) for p in mine]
+    timings["futures"] += time.perf_counter() - clock
+    gathered = ranks.gather(alone)
+    master = None
+    x = stop = None
+    message = ""
+    if ranks.root:
+        results = sorted((r for part in gathered for r in part), key=lambda r: r[0])
+        failed = [two.futures[p].index for p, status, *_ in results if status != "optimal"]
+        if failed:
+            stop, message = "error", f"future {failed[0]} could not be solved alone ({len(failed)} futures in all)"
+        else:
+            wait_and_see = np.array([r[2] for r in results])
+            x = sum(probabilities[p] * r[3] for p, r in zip(range(count), results))
+            lp0 = lps[0]
+            rows = lp0.matrix.tocsr()[lp0.first_rows][:, lp0.first]
+            x_lower = lp0.col_lower[lp0.first]
+            master = Master(
+                rows, lp0.row_lower[lp0.first_rows], lp0.row_upper[lp0.first_rows], x_lower, first_upper,
+                wait_and_see, probabilities, two.alpha, two.omega,
+            )
+            x = np.clip(x, x_lower, first_upper)
+    bound, best, best_x = risk_of_wait_and_see(ranks, master, two), float("inf"), None
+    steps: list[Step] = []
+    theta = None
+    incumbent: dict = {}
+    iteration = 0
+    improved = False
+    while True:
+        x, improved, stop, shared_bound, shared_best = ranks.bcast((x, improved, stop, bound, best))
+        if improved:
+            incumbent = last
+        if watch is not None and watch(shared_bound, shared_best) and stop is None:
+            stop = "stopped"
+        if stop is not None:
+            break
+        iteration += 1
+        clock = time.perf_counter()
+        last, local = {}, []
+        for p in mine:
+            status, cost, gradient, values = kept[p].at(x)
+            if status != "optimal":
+                local.append((p, status, cost, None))
+                continue
+            local.append((p, status, cost, gradient))
+            last[p] = (cost, lps[p].unmet(values), values if p == 0 else None)
+        timings["futures"] += time.perf_counter() - clock
+        gathered = ranks.gather(local)
+        improved = False
+        if not ranks.root:
+            continue
+        results = sorted((r for part in gathered for r in part), key=lambda r: r[0])
+        failed = [two.futures[p].index for p, status, *_ in results if status != "optimal"]
+        if failed:
+            stop = "error"
+            message = (f"future {failed[0]} has no second stage for the master's plan ({len(failed)} futures "
+                       "in all): the recourse is not complete, which the L-shaped method here assumes")
+            continue
+        costs = np.array([r[2] for r in results])
+        gradients = np.array([r[3] for r in results])
+        evaluated = risk(costs, probabilities, two.alpha, two.omega)
+        if evaluated < best:
+            best, best_x, improved = evaluated, x.copy(), True
+        violated = np.arange(count) if theta is None else np.flatnonzero(
+            costs - theta > CUT_TOLERANCE * np.maximum(1.0, np.abs(costs)))
+        clock = time.perf_counter()
+        master.add_cuts(violated, x, costs[violated], gradients[violated])
+        status, optimum, x_next, theta = master.solve()
+        timings["master"] += time.perf_counter() - clock
+        if status != "optimal":
+            stop, message = "error", f"the master LP ended {status}"
+            continue
+        bound = max(bound, optimum)
+        step = Step(iteration, time.perf_counter() - started, bound, best, evaluated, len(violated))
+        steps.append(step)
+        if log:
+            log(step)
+        if relative_gap(best, bound) <= gap or not len(violated):
+            stop = "optimal"
+        elif iteration >= iterations:
+            stop = "iteration_limit"
+        elif time_limit is not None and step.seconds >= time_limit:
+            stop = "time_limit"
+        x = x_next
+    seconds = time.perf_counter() - started
+    memory = ranks.gather(peak_memory_mb())
+    pieces = ranks.gather(incumbent)
+    result = Decomposition(
+        status=stop, objective=best, bound=bound, iterations=iteration, seconds=seconds,
+        futures=count, ranks=ranks.size, first=best_x, steps=steps,
+        peak_memory_mb=memory or [], timings=timings, message=message,
+    )
+    if ranks.root and best_x is not None:
+        found = {p: v for part in pieces for p, v in part.items()}
+        costs = np.array([found[p][0] for p in range(count)])
+        unmet = [found[p][1] for p in range(count)]
+        note = (f"plan of the multi-cut L-shaped method: objective within {100 * result.gap:.3g}% of the bound "
+                f"{bound:,.6f} (USD million); duals are not reported")
+        result.solution = two.report(best_x, found[0][2], costs, unmet, note)
+    return result
+
+
+def risk_of_wait_and_see(ranks: Ranks, master: Master | None, two: TwoStage) -> float:
+    """The first lower bound: the master before any cut (theta_s = W_s)."""
+    if not ranks.root or master is None:
+        return -float("inf")
+    status, optimum, _, _ = master.solve()
+    return optimum if status == "optimal" else -float("inf")
+
+
+# -- the command line ----------------------------------------------------------------
+
+
+def write_plan(out: Path, solution, extra: dict, instance_path: Path) -> None:
+    """The plan's tables as `ree-opt stochastic --out` writes them (CSV files in a
+    directory, or one .xlsx workbook), the summary with `extra` lines (bound, gap)."""
+    import pandas as pd
+
+    from ..outputs import write_tables
+    from .text import stochastic_tables
+
+    tables = stochastic_tables(solution)
+    tables["summary"] = pd.concat([tables["summary"], pd.Series(extra, dtype=object)])
+    if out.suffix.lower() == ".xlsx":
+        from ..workbook import write_workbook
+
+        lines = [(name.replace("_", " "), value, "") for name, value in tables["summary"].items()]
+        write_workbook(out, f"Decide now, under uncertainty: {instance_path}", lines,
+                       {k: v for k, v in tables.items() if k != "summary"}, inputs=[instance_path])
+    else:
+        write_tables(out, tables, inputs=[instance_path])
+
+
+def certificate_lines(objective: float, bound: float) -> list[str]:
+    """The three last lines of the screen, for people and scripts alike."""
+    return [
+        f"objective: {objective:.6f}",
+        f"bound: {bound:.6f}",
+        f"gap: {relative_gap(objective, bound):.6g}",
+    ]
+
+
+def parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m ree_opt.stochastic.decomposition",
+        description="The stochastic plan by the multi-cut L-shaped method (Benders), with a certified gap: "
+        "[mpiexec -n K] python -m ree_opt.stochastic.decomposition INSTANCE",
+    )
+    parser.add_argument("instance", type=Path)
+    parser.add_argument("--omega", type=float, help="weight of CVaR in the objective, in [0, 1]")
+    parser.add_argument("--alpha", type=float, help="CVaR level in [0, 1)")
+    parser.add_argument("--sample", type=int, metavar="N", help="draw N futures instead of every combination")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the draws (default 0)")
+    parser.add_argument("--gap", type=float, default=0.01, help="stop at this relative gap (default 0.01: 1%%)")
+    parser.add_argument("--iterations", type=int, default=500, help="iteration limit (default 500)")
+    parser.add_argument("--time-limit", type=float, metavar="SECONDS", help="stop after this many seconds")
+    parser.add_argument("--out", type=Path, help="directory to write the tables to, as CSV; or one Excel workbook (.xlsx)")
+    parser.add_argument("--json", action="store_true", help="print the run and its bound as JSON")
+    parser.add_argument("--verbose", action="store_true", help="one line per iteration")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    ranks = Ranks()
+    sample = {"n": args.sample, "seed": args.seed} if args.sample is not None else None
+    try:
+        if args.gap < 0:
+            raise ValueError(f"--gap expects a number >= 0, got {args.gap}")
+        two = two_stage(args.instance, alpha=args.alpha, omega=args.omega, sample=sample)
+    except (InstanceError, ValueError) as error:
+        if ranks.root:
+            print(f"ree-opt decomposition: {error}", file=sys.stderr)
+        return 2
+
+    def log(step: Step) -> None:
+        if args.verbose:
+            print(f"  iteration {step.iteration:4d}  {step.seconds:8.1f} s  bound {step.bound:14.4f}  "
+                  f"objective {step.objective:14.4f}  gap {100 * relative_gap(step.objective, step.bound):8.4f}%  "
+                  f"cuts {step.cuts}", flush=True)
+
+    result = decompose(two, args.gap, args.iterations, args.time_limit, ranks, log)
+    if not ranks.root:
+        return 0
+    if result.solution is None:
+        print(f"ree-opt decomposition: {result.status}: {result.message}", file=sys.stderr)
+        return 1
+    extra = {"bound_musd": result.bound, "gap": result.gap, "method": "multi-cut L-shaped",
+             "iterations": result.iterations, "seconds": round(result.seconds, 3), "ranks": result.ranks}
+    if args.out:
+        write_plan(args.out, result.solution, extra, args.instance)
+    if args.json:
+        print(json.dumps({
+            "status": result.status, "objective": result.objective, "bound": result.bound, "gap": result.gap,
+            "iterations": result.iterations, "seconds": result.seconds, "futures": result.futures,
+            "ranks": result.ranks, "peak_memory_mb": result.peak_memory_mb, "timings": result.timings,
+            "time_to_1pct": result.time_to(0.01), "time_to_0.1pct": result.time_to(0.001),
+        }))
+        return 0
+    from .text import stochastic_text
+
+    print(stochastic_text(result.solution, str(args.instance)))
+    print()
+    print(f"multi-cut L-shaped: {result.futures} futures on {result.ranks} rank{'s' if result.ranks > 1 else ''}; "
+          f"{result.iterations} iterations, {result.seconds:.1f} s ({result.status}); "
+          f"peak memory {max(result.peak_memory_mb):.0f} MB per rank")
+    print("\n".join(certificate_lines(result.objective, result.bound)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
