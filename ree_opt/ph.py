@@ -63,8 +63,17 @@ import highspy
 import numpy as np
 
 from .instance import InstanceError
-from .solver import highs_model, run_highs
-from .stochastic.twostage import FutureLP, KeptFuture, Ranks, TwoStage, peak_memory_mb, relative_gap, two_stage
+from .solver import run_highs
+from .stochastic.twostage import (
+    FutureLP,
+    KeptFuture,
+    Ranks,
+    TwoStage,
+    kept_highs,
+    peak_memory_mb,
+    relative_gap,
+    two_stage,
+)
 
 ROOT = "ROOT"
 #: Breakpoints of the piecewise-linear proximal term, in units of sigma_j:
@@ -143,8 +152,7 @@ class GuestFuture:
         matrix = sparse.vstack(blocks).tocsc()
         self.base_cost = cost
         self.lower, self.upper = lower, upper
-        self.highs = highs_model(matrix, cost, lower, upper, np.concatenate(row_lower), np.concatenate(row_upper),
-                                 threads=1)
+        self.highs = kept_highs(matrix, cost, lower, upper, np.concatenate(row_lower), np.concatenate(row_upper))
         self.first_rows = np.flatnonzero(lp.first_rows).astype(np.int32)
         self.first_row_bounds = (lp.row_lower[self.first_rows], lp.row_upper[self.first_rows])
         beta = np.asarray(PROX_BETA, dtype=float)

@@ -1,5 +1,7 @@
-"""Progressive hedging on mpi-sppy over MPI (issue 9): `mpiexec -n 2 python -m
-ree_opt.ph` against the extensive form. Skipped without the [mpi] extra."""
+"""Progressive hedging as mpi-sppy hub and spokes (issue 17): `mpiexec -n 3
+python -m ree_opt.ph` (the PH hub, a Lagrangian bound spoke, an xhatshuffle
+spoke) on cases with a known optimum: every run ends with objective >=
+optimum >= bound, and a gap. Skipped without the [mpi] extra."""
 
 import importlib.util
 import os
@@ -8,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from test_evaluate import spec_futures
@@ -23,34 +26,66 @@ pytestmark = [
 ]
 
 
-def ph(path, *options) -> tuple[float, float, str]:
+def ph(path, *options, ranks=3) -> tuple[float, float, float, str]:
     run = subprocess.run(
-        [MPIEXEC, "-n", "2", sys.executable, "-m", "ree_opt.ph", str(path), *options],
+        [MPIEXEC, "-n", str(ranks), sys.executable, "-m", "ree_opt.ph", str(path), *options],
         capture_output=True, text=True, timeout=600,
     )
-    assert run.returncode == 0, run.stderr[-2000:]
-    *_, objective, bound = run.stdout.strip().splitlines()
-    assert objective.startswith("objective: ") and bound.startswith("bound: "), run.stdout
-    return float(objective.split(": ")[1]), float(bound.split(": ")[1]), run.stdout
+    assert run.returncode == 0, run.stderr[-3000:]
+    *_, objective, bound, gap = run.stdout.strip().splitlines()
+    assert objective.startswith("objective: ") and bound.startswith("bound: ") and gap.startswith("gap: "), run.stdout
+    return float(objective.split(": ")[1]), float(bound.split(": ")[1]), float(gap.split(": ")[1]), run.stdout
 
 
-@pytest.mark.parametrize("case, options", [
-    (licence_gamble(60.0), ()),
-    (spec_futures(), ("--iterations", "30")),
-], ids=["licence-gamble", "spec-8-futures"])
-def test_ph_ends_within_one_percent_of_the_extensive_form_and_bounds_it(tmp_path, case, options):
-    """The licence gamble's risk-neutral optimum is 5.5 (buy nothing in 2026);
-    each future alone costs 1.0 or 6.0, so the trivial bound is 3.5 and PH's
-    Lagrangian bound must close it."""
-    path = tmp_path / "case.yaml"
+@pytest.mark.parametrize("omega, optimum", [(0.0, 5.5), (0.5, 6.0)], ids=["risk-neutral", "cvar"])
+def test_hub_and_spokes_bracket_the_known_optimum(tmp_path, omega, optimum):
+    """The licence gamble with Australian oxide at 60 USD/kg: risk-neutral the
+    buyer gambles (E = 5.5: each future alone costs 1.0 or 6.0, so the
+    trivial bound is 3.5 and only the Lagrangian spoke's weights close it);
+    with omega 0.5 it hedges all 100 t (6.0; eta is a first-stage variable of
+    every future). The objective is a plan's cost, the bound the Lagrangian
+    spoke's: bound <= optimum <= objective, within 1%."""
+    path = tmp_path / "gamble.yaml"
+    path.write_text(yaml.safe_dump(licence_gamble(60.0)))
+    objective, bound, gap, screen = ph(path, "--omega", str(omega))
+    assert "on 3 ranks (hub, lagrangian, xhatshuffle)" in screen
+    assert bound <= optimum + 1e-6
+    assert objective >= optimum - 1e-6
+    assert objective == pytest.approx(optimum, rel=1e-6)
+    assert gap == pytest.approx((objective - bound) / objective, abs=1e-6)
+    assert gap <= 0.01
+    assert "best bound from: lagrangian" in screen
+
+
+def test_the_lshaped_spoke_closes_the_gap_and_the_plan_is_written(tmp_path):
+    """The spec example's 8 futures (an offtake with fee and spot) at omega
+    0.5, with the L-shaped bound spoke beside the Lagrangian one (4 ranks):
+    the gap closes on the extensive form's optimum, and --out writes the
+    tables `ree-opt stochastic --out` writes, bound and gap in the summary."""
+    case = spec_futures(omega=0.5)
+    path = tmp_path / "spec.yaml"
     path.write_text(yaml.safe_dump(case))
     optimum = ree_opt.solve_stochastic(case, value_of_information=False).objective
-    objective, bound, screen = ph(path, *options)
-    assert "futures: " in screen and "on 2 ranks" in screen
-    assert abs(objective - optimum) <= 0.01 * abs(optimum)
-    assert objective >= optimum - 1e-5 * max(1.0, abs(optimum))  # a plan's cost, less the slack around xbar
-    assert bound <= optimum + 1e-6
-    assert bound >= 0.99 * optimum
+    objective, bound, gap, screen = ph(
+        path, "--spokes", "lagrangian,lshaped,xhatshuffle", "--gap", "1e-6", "--out", str(tmp_path / "plan"), ranks=4)
+    assert bound <= optimum * (1 + 1e-7)
+    assert objective >= optimum * (1 - 1e-7)
+    assert objective == pytest.approx(optimum, rel=1e-5)
+    assert "best bound from: lshaped" in screen
+    summary = pd.read_csv(tmp_path / "plan" / "summary.csv", index_col=0).iloc[:, 0]
+    assert float(summary["objective_musd"]) == pytest.approx(objective, rel=1e-9)
+    assert float(summary["bound_musd"]) == pytest.approx(bound, rel=1e-9)
+    names = {p.name for p in (tmp_path / "plan").iterdir()}
+    assert {"futures.csv", "offtakes.csv", "first_stage_activity.csv", "stockpile.csv"} <= names
+
+
+def test_a_rank_count_that_does_not_fit_the_cylinders_is_refused(tmp_path):
+    path = tmp_path / "gamble.yaml"
+    path.write_text(yaml.safe_dump(licence_gamble(60.0)))
+    run = subprocess.run([MPIEXEC, "-n", "2", sys.executable, "-m", "ree_opt.ph", str(path)],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2
+    assert "3 cylinders (the hub and lagrangian, xhatshuffle) need a multiple of 3 ranks" in run.stderr
 
 
 def test_ph_refuses_an_instance_without_uncertainty(capsys):

@@ -189,6 +189,7 @@ def decompose(
     ranks: Ranks | None = None,
     log=None,
     watch=None,
+    stability: float = 1.0,
 ) -> Decomposition:
     """The L-shaped method over `ranks` (default: MPI's if launched by it, else this process).
 
@@ -239,7 +240,8 @@ def decompose(
             x = np.clip(x, x_lower, first_upper)
     bound, best, best_x = risk_of_wait_and_see(ranks, master, two), float("inf"), None
     steps: list[Step] = []
-    theta = None
+    theta = x_master = None
+    x_is_master = False
     incumbent: dict = {}
     iteration = 0
     improved = False
@@ -278,11 +280,15 @@ def decompose(
         evaluated = risk(costs, probabilities, two.alpha, two.omega)
         if evaluated < best:
             best, best_x, improved = evaluated, x.copy(), True
-        violated = np.arange(count) if theta is None else np.flatnonzero(
-            costs - theta > CUT_TOLERANCE * np.maximum(1.0, np.abs(costs)))
+        if theta is None:
+            violated = np.arange(count)
+        else:  # the cuts at x that cut off the master's last point (x_master, theta)
+            at_master = costs if x_is_master else costs + gradients @ (x_master - x)
+            violated = np.flatnonzero(at_master - theta > CUT_TOLERANCE * np.maximum(1.0, np.abs(costs)))
         clock = time.perf_counter()
         master.add_cuts(violated, x, costs[violated], gradients[violated])
-        status, optimum, x_next, theta = master.solve()
+        converged = not len(violated) and x_is_master
+        status, optimum, x_master, theta = master.solve()
         timings["master"] += time.perf_counter() - clock
         if status != "optimal":
             stop, message = "error", f"the master LP ended {status}"
@@ -292,13 +298,17 @@ def decompose(
         steps.append(step)
         if log:
             log(step)
-        if relative_gap(best, bound) <= gap or not len(violated):
+        if relative_gap(best, bound) <= gap or converged:
             stop = "optimal"
         elif iteration >= iterations:
             stop = "iteration_limit"
         elif time_limit is not None and step.seconds >= time_limit:
             stop = "time_limit"
-        x = x_next
+        # In-out stabilisation (Ben-Ameur and Neto 2007): evaluate between the
+        # master's point and the best plan; where that yields no cut against
+        # the master's point, evaluate the master's point itself next.
+        x_is_master = not (len(violated) and stability < 1.0 and best_x is not None)
+        x = x_master if x_is_master else stability * x_master + (1.0 - stability) * best_x
     seconds = time.perf_counter() - started
     memory = ranks.gather(peak_memory_mb())
     pieces = ranks.gather(incumbent)
@@ -373,6 +383,9 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--time-limit", type=float, metavar="SECONDS", help="stop after this many seconds")
     parser.add_argument("--out", type=Path, help="directory to write the tables to, as CSV; or one Excel workbook (.xlsx)")
     parser.add_argument("--json", action="store_true", help="print the run and its bound as JSON")
+    parser.add_argument("--stability", type=float, default=1.0,
+                        help="in-out stabilisation: evaluate this share of the way from the best plan to the master's "
+                        "(default 1: the master's point)")
     parser.add_argument("--verbose", action="store_true", help="one line per iteration")
     return parser
 
@@ -396,7 +409,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"objective {step.objective:14.4f}  gap {100 * relative_gap(step.objective, step.bound):8.4f}%  "
                   f"cuts {step.cuts}", flush=True)
 
-    result = decompose(two, args.gap, args.iterations, args.time_limit, ranks, log)
+    result = decompose(two, args.gap, args.iterations, args.time_limit, ranks, log, stability=args.stability)
     if not ranks.root:
         return 0
     if result.solution is None:

@@ -243,6 +243,17 @@ def two_stage(
 # -- one future in a kept HiGHS model -----------------------------------------
 
 
+def kept_highs(matrix, cost, col_lower, col_upper, row_lower, row_upper):
+    """A HiGHS model to keep: one thread, and no presolve: a future's LP is
+    small, its re-solves start from the last basis (which skips presolve
+    anyway), and a model that has been presolved holds on to 1.9 MB against
+    1.1 MB (baseline futures; 1,000 of them are kept on 2 ranks)."""
+    highs = highs_model(matrix, cost, col_lower, col_upper, row_lower, row_upper, threads=1)
+    highs.setOptionValue("presolve", "off")
+    return highs
+
+
+
 class KeptFuture:
     """A future's LP in a HiGHS object kept for the whole run: each solve
     changes bounds (and costs) in place and starts from the last basis.
@@ -267,7 +278,7 @@ class KeptFuture:
             upper[lp.first] = first_upper
         self.first_lower = lp.col_lower[lp.first]
         self.first_upper = upper[lp.first]
-        self.highs = highs_model(lp.matrix, lp.cost, lp.col_lower, upper, lp.row_lower, lp.row_upper, threads=1)
+        self.highs = kept_highs(lp.matrix, lp.cost, lp.col_lower, upper, lp.row_lower, lp.row_upper)
         self.columns = lp.first.astype(np.int32)
         self._rows_relaxed = False
 
