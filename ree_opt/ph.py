@@ -162,6 +162,7 @@ class GuestFuture:
         self.segment_upper = np.full(len(self.segments), np.inf)
         self.fixed = False
         self.prox_on = False
+        self.attached = (False, False)  # (W, prox) as mpi-sppy attached them to this cylinder's objective
         self.W = np.zeros(count)
         self.rho = self.xbar = None
         self.values = self.last = None
@@ -181,7 +182,8 @@ class GuestFuture:
             def read(param) -> np.ndarray:
                 return np.fromiter((param[k].value for k in keys), dtype=float, count=len(keys))
 
-            w_on, prox_on = bool(data.W_on.value), bool(data.prox_on.value)
+            with_w, with_prox = self.attached
+            w_on, prox_on = with_w and bool(data.W_on.value), with_prox and bool(data.prox_on.value)
             self.W = read(data.W) if w_on else np.zeros(len(self.nonants))
             if prox_on and not self.fixed:
                 # f + W x + rho/2 (x - xbar)^2 = f + rho/2 (x - t)^2 + constant, t = xbar - W / rho
@@ -331,7 +333,9 @@ class Guests:
         pass  # the guest reads W, rho and xbar off the host's parameters at each solve
 
     def attach_PH_to_objective(self, Ag, sname, scenario, add_duals, add_prox):
-        pass
+        """What the cylinder attaches is what the guest may switch on: the
+        subgradient spoke attaches W alone yet turns prox_on to 1."""
+        scenario._ree_guest.attached = (bool(add_duals), bool(add_duals and add_prox))
 
     def _disable_prox(self, Ag, scenario):
         pass
@@ -449,6 +453,7 @@ def configuration(args, names_count: int):
     cfg.xhatshuffle_args()
     cfg.xhatxbar_args()
     cfg.subgradient_args()
+    cfg.subgradient_bounder_args()
     cfg.solver_name = "appsi_highs"  # the host's (never used: the guests solve)
     cfg.default_rho = 1.0
     cfg.max_iterations = args.iterations
@@ -490,6 +495,7 @@ def spin(two: TwoStage, args, ranks: Ranks, guests: Guests):
     hub = vanilla.ph_hub(*beans, rho_setter=guests.rho_setter)
     hub["opt_kwargs"]["options"]["Ag"] = agnostic
     hub["opt_kwargs"]["scenario_denouement"] = None
+    hub["hub_class"] = traced(hub["hub_class"], time.perf_counter())
     spokes = []
     makers = {
         "lagrangian": vanilla.lagrangian_spoke,
@@ -561,6 +567,21 @@ def lshaped_spoke(two: TwoStage, cfg, creator, names: list) -> dict:
 
     spoke = vanilla._PHBase_spoke_foundation(LShapedOuterBound, cfg, creator, None, names)
     return spoke
+
+
+def traced(hub_class, started: float):
+    """`hub_class` that records (seconds, best bound, best plan's cost) each
+    time it checks the gap (once a PH iteration): the run's trace."""
+
+    class Traced(hub_class):
+        def determine_termination(self, screen_trace=True):
+            if not hasattr(self, "trace"):
+                self.trace = []
+            self.trace.append((time.perf_counter() - started, float(self.BestOuterBound), float(self.BestInnerBound)))
+            return super().determine_termination(screen_trace)
+
+    Traced.__name__ = hub_class.__name__
+    return Traced
 
 
 #: A spoke with nothing new from the hub sleeps this long before it looks
@@ -682,6 +703,7 @@ def run(args, two: TwoStage, ranks: Ranks) -> dict:
     inner = ranks.bcast(wheel.BestInnerBound if ranks.root else None)
     source = ranks.bcast(wheel.spcomm.last_ob_idx if ranks.root else None)
     iterations = ranks.bcast(wheel.spcomm.opt._PHIter if ranks.root else None)
+    trace = ranks.bcast(getattr(wheel.spcomm, "trace", []) if ranks.root else None)
     cylinders = ["hub", *args.spokes]
     candidates = candidate_plans(wheel, ranks, cylinders)
     result = {
@@ -690,6 +712,7 @@ def run(args, two: TwoStage, ranks: Ranks) -> dict:
         "futures": len(two.futures), "ranks": ranks.size, "prepare_seconds": prepared,
         "objective": float("nan"), "solution": None, "eta_bounds": bounds,
         "candidates": [(cost, name) for cost, _, name in candidates],
+        "trace": trace,
         "plan_from": candidates[0][2] if candidates else None,
     }
     if not candidates:
@@ -715,6 +738,10 @@ def run(args, two: TwoStage, ranks: Ranks) -> dict:
                                                 [e[2] for e in evaluated], note)
     result["seconds"] = time.perf_counter() - started
     result["wheel_seconds"] = spun - prepared
+    result["time_to"] = {
+        str(target): next((t + prepared for t, low, high in trace if relative_gap(high, low) <= target), None)
+        for target in (0.01, 0.001)
+    }
     result["peak_memory_mb"] = ranks.gather(peak_memory_mb())
     return result
 
@@ -767,6 +794,7 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, help="directory to write the tables to, as CSV; or one Excel workbook (.xlsx)")
     parser.add_argument("--extensive", action="store_true",
                         help="also solve the extensive form on rank 0 and print its optimum beside PH's")
+    parser.add_argument("--json", action="store_true", help="print the run, its bound and its trace as JSON")
     parser.add_argument("--verbose", action="store_true", help="mpi-sppy's progress table")
     return parser
 
@@ -822,6 +850,13 @@ def main(argv: list[str] | None = None) -> int:
             "iterations": result["iterations"], "seconds": round(result["seconds"], 3), "ranks": result["ranks"],
             "bound_from": result["bound_from"],
         }, args.instance)
+    if args.json:
+        import json
+
+        fields = ("objective", "bound", "xhat_objective", "iterations", "bound_from", "plan_from", "futures", "ranks",
+                  "seconds", "prepare_seconds", "wheel_seconds", "peak_memory_mb", "time_to", "trace")
+        print(json.dumps({"gap": gap, "spokes": args.spokes, **{k: result[k] for k in fields}}))
+        return 0
     print(stochastic_text(solution, str(args.instance)))
     print()
     print(f"progressive hedging: {result['futures']} futures on {result['ranks']} ranks (hub, {', '.join(args.spokes)}); "

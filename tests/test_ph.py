@@ -47,14 +47,23 @@ def test_hub_and_spokes_bracket_the_known_optimum(tmp_path, omega, optimum):
     spoke's: bound <= optimum <= objective, within 1%."""
     path = tmp_path / "gamble.yaml"
     path.write_text(yaml.safe_dump(licence_gamble(60.0)))
-    objective, bound, gap, screen = ph(path, "--omega", str(omega))
+    objective, bound, gap, screen = ph(path, "--omega", str(omega), "--gap", "1e-4")
     assert "on 3 ranks (hub, lagrangian, xhatshuffle)" in screen
     assert bound <= optimum + 1e-6
     assert objective >= optimum - 1e-6
-    assert objective == pytest.approx(optimum, rel=1e-6)
     assert gap == pytest.approx((objective - bound) / objective, abs=1e-6)
-    assert gap <= 0.01
+    assert gap <= 1e-4
     assert "best bound from: lagrangian" in screen
+
+
+def test_the_subgradient_spoke_bounds_from_below(tmp_path):
+    """The subgradient spoke attaches W alone yet switches the proximal term
+    on: its subproblems must not carry one, or its "bound" overshoots the
+    optimum (it did: 10,867 on the baseline against the optimum 10,813)."""
+    path = tmp_path / "gamble.yaml"
+    path.write_text(yaml.safe_dump(licence_gamble(60.0)))
+    objective, bound, gap, screen = ph(path, "--spokes", "subgradient,xhatshuffle", "--iterations", "30")
+    assert bound <= 5.5 + 1e-6 <= objective + 2e-6
 
 
 def test_the_lshaped_spoke_closes_the_gap_and_the_plan_is_written(tmp_path):
