@@ -152,6 +152,7 @@ class Master:
         self.highs = highs_model(matrix, cost, lower, upper, np.concatenate(lows), np.concatenate(highs), threads=1)
         self.highs.setOptionValue("solver", "simplex")
         self.cut_count = 0
+        self.trouble: list[str] = []  # HiGHS's statuses of the warm starts that failed
 
     def add_cuts(self, futures: np.ndarray, x: np.ndarray, costs: np.ndarray, gradients: np.ndarray) -> None:
         """theta_s - g_s x >= C_s(x) - g_s x, for each s in `futures`."""
@@ -173,10 +174,16 @@ class Master:
         self.cut_count += len(futures)
 
     def solve(self) -> tuple[str, float, np.ndarray | None, np.ndarray | None]:
-        """(status, optimum, x, theta)."""
+        """(status, optimum, x, theta); a warm start that ends anywhere but
+        at the optimum is tried once more from scratch."""
         status, name = run_highs(self.highs)
         if status != "optimal":
-            return status, float("nan"), None, None
+            self.trouble.append(name)
+            self.highs.clearSolver()
+            status, name = run_highs(self.highs)
+        if status != "optimal":
+            self.trouble.append(name)
+            return f"{status} ({name})", float("nan"), None, None
         values = np.asarray(self.highs.getSolution().col_value)
         return status, float(self.highs.getInfo().objective_function_value), values[: self.n], values[self.theta]
 
@@ -310,6 +317,11 @@ def decompose(
         x_is_master = not (len(violated) and stability < 1.0 and best_x is not None)
         x = x_master if x_is_master else stability * x_master + (1.0 - stability) * best_x
     seconds = time.perf_counter() - started
+    if master is not None and master.trouble:
+        timings["master_restarts"] = len(master.trouble)
+        restarts = (f"the master's warm start ended {', '.join(dict.fromkeys(master.trouble))} "
+                    f"{len(master.trouble)} time(s); solved again from scratch")
+        message = f"{message}; {restarts}" if message else restarts
     memory = ranks.gather(peak_memory_mb())
     pieces = ranks.gather(incumbent)
     result = Decomposition(
@@ -421,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
         write_plan(args.out, result.solution, extra, args.instance)
     if args.json:
         print(json.dumps({
-            "status": result.status, "objective": result.objective, "bound": result.bound, "gap": result.gap,
+            "status": result.status, "message": result.message, "objective": result.objective, "bound": result.bound, "gap": result.gap,
             "iterations": result.iterations, "seconds": result.seconds, "futures": result.futures,
             "ranks": result.ranks, "peak_memory_mb": result.peak_memory_mb, "timings": result.timings,
             "time_to_1pct": result.time_to(0.01), "time_to_0.1pct": result.time_to(0.001),

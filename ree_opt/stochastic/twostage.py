@@ -320,7 +320,13 @@ MPI_LAUNCHED = ("PMI_RANK", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_RANK")
 
 
 def launched_by_mpi() -> bool:
-    return any(name in os.environ for name in MPI_LAUNCHED)
+    """Started by mpiexec, or by srun as one of several tasks."""
+    if any(name in os.environ for name in MPI_LAUNCHED):
+        return True
+    try:
+        return int(os.environ.get("SLURM_STEP_NUM_TASKS", "1")) > 1
+    except ValueError:
+        return False
 
 
 class Ranks:
