@@ -8,10 +8,17 @@ proximal term, sum_s pi_s min (f_s + W_s x) <= the optimum (a valid lower
 bound, `bound`); and an xhat spoke (xhatshuffle), which fixes the first stage
 to one future's PH solution after another and solves every future: a plan,
 whose cost is an upper bound. The run stops at `--gap` (relative, between
-the best of each), at the iteration limit or at `--time-limit`. The best plan
-is then evaluated once more on every future with the risk measure's own eta
-(the minimising eta is VaR): `objective`, its risk-adjusted cost, is what
-the plan costs, at most the xhat spoke's figure.
+the best of each), at the iteration limit, after `--stalled` iterations
+without progress, or at `--time-limit`. The best plan is then evaluated
+once more on every future (on the hub's ranks) with the risk measure's own
+eta (the minimising eta is VaR): `objective`, its risk-adjusted cost, is
+what the plan costs, at most the xhat spoke's figure.
+
+`--spokes lagrangian,lshaped,xhatshuffle` adds a fourth cylinder that runs
+the multi-cut L-shaped method of ree_opt.stochastic.decomposition: it sends
+its master's optimum as an outer bound and its best plan's cost as an inner
+bound, and its plan is a candidate for the report beside the xhat spoke's.
+`subgradient` and `xhatxbar` are mpi-sppy's other spokes of those kinds.
 
 The futures are mpi-sppy "agnostic" guests (mpisppy.agnostic): mpi-sppy's
 Pyomo models hold only the first-stage variables (the host side), and each
@@ -75,11 +82,13 @@ from .stochastic.twostage import (
     two_stage,
 )
 
-ROOT = "ROOT"
 #: Breakpoints of the piecewise-linear proximal term, in units of sigma_j:
 #: the distance from the target of the variable's last value (at least
-#: PROX_FLOOR x |xbar_j|, and 1 t), so the segments bracket the step PH is
-#: about to take; beyond the last one the term grows linearly.
+#: PROX_FLOOR x |xbar_j|, and 0.1 t), so the segments bracket the step PH is
+#: about to take; beyond the last one the term grows linearly. The first
+#: segment is short: the approximation's kink at the target is rho/2 sigma
+#: BETA_1 wide, and a kink as wide as a future's cost slope holds PH at a
+#: consensus whose weights bound nothing.
 PROX_BETA = (0.0, 0.05, 0.25, 1.0, 3.0)
 PROX_FLOOR = 0.001
 SPOKES = {
@@ -270,8 +279,6 @@ class GuestFuture:
             self.highs.changeColBounds(self.eta, -highspy.kHighsInf, highspy.kHighsInf)
         status, _ = run_highs(self.highs)
         if status != "optimal":
-            if os.environ.get("REE_DEBUG_MPS"):
-                self.highs.writeModel(os.environ["REE_DEBUG_MPS"] + f".{self.lp.position}.mps")
             return status, float("nan"), None
         values = np.asarray(self.highs.getSolution().col_value)[:n]
         return status, float(self.lp.cost @ values), values
@@ -803,6 +810,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     rank0 = os.environ.get("PMI_RANK", "0") == "0"
     sample = {"n": args.sample, "seed": args.seed} if args.sample is not None else None
+    cylinders = 1 + len(args.spokes)
+    launched = os.environ.get("PMI_SIZE") or os.environ.get("OMPI_COMM_WORLD_SIZE")  # known before MPI starts
+    size = int(launched) if launched and launched.isdigit() else None
+    if args.ratios and len(args.ratios) != cylinders:
+        if rank0:
+            print(f"ree-opt ph: --ratios gives {len(args.ratios)} ratios for {cylinders} cylinders", file=sys.stderr)
+        return 2
+    if size is not None and ((not args.ratios and size % cylinders) or size < cylinders):
+        if rank0:
+            print(f"ree-opt ph: {cylinders} cylinders (the hub and {', '.join(args.spokes)}) need a multiple of "
+                  f"{cylinders} ranks (mpiexec -n {cylinders}), or --ratios; got {size}", file=sys.stderr)
+        return 2
     try:
         if args.gap < 0:
             raise ValueError(f"--gap expects a number >= 0, got {args.gap}")
@@ -816,11 +835,6 @@ def main(argv: list[str] | None = None) -> int:
         from mpi4py import MPI
 
         ranks = Ranks(MPI.COMM_WORLD)
-    cylinders = 1 + len(args.spokes)
-    if args.ratios and len(args.ratios) != cylinders:
-        if ranks.root:
-            print(f"ree-opt ph: --ratios gives {len(args.ratios)} ratios for {cylinders} cylinders", file=sys.stderr)
-        return 2
     if (not args.ratios and ranks.size % cylinders) or ranks.size < cylinders:
         if ranks.root:
             print(f"ree-opt ph: {cylinders} cylinders (the hub and {', '.join(args.spokes)}) need a multiple of "

@@ -26,8 +26,8 @@ REE_OPT = shutil.which("ree-opt", path=str(BIN) + os.pathsep + os.environ.get("P
 @pytest.fixture
 def cluster(tmp_path):
     """A scheduler and two one-thread workers, each its own process group."""
-    if DASK is None:
-        pytest.skip("no `dask` command (pip install 'dask[distributed]')")
+    if DASK is None or REE_OPT is None:
+        pytest.skip("no `dask` or `ree-opt` command (pip install -e '.[dask]')")
     address_file = tmp_path / "scheduler.json"
     quiet = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, cwd=tmp_path)
     processes = [subprocess.Popen(
@@ -62,19 +62,21 @@ def cluster(tmp_path):
                 os.killpg(process.pid, signal.SIGKILL)
 
 
-def evaluate(executor: str, out: Path) -> dict:
-    run = subprocess.run(
-        [REE_OPT, "evaluate", str(INSTANCE), "--sample", "4", "--seed", "7", "--evaluate-sample", "24",
-         "--evaluate-seed", "3", "--replications", "0", "--executor", executor, "--json", "--quiet", "--out", str(out)],
-        capture_output=True, text=True, timeout=600,
-    )
+ARGUMENTS = ["evaluate", str(INSTANCE), "--sample", "3", "--seed", "7", "--evaluate-sample", "20",
+             "--evaluate-seed", "3", "--replications", "0", "--json", "--quiet"]
+
+
+def test_evaluate_through_a_scheduler_and_two_workers_gives_the_serial_table(cluster, tmp_path, capsys):
+    """The command line, given the scheduler's address, against the same
+    command run serially in this process."""
+    run = subprocess.run([REE_OPT, *ARGUMENTS, "--executor", cluster, "--out", str(tmp_path / "cluster")],
+                         capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-2000:]
-    return json.loads(run.stdout)
+    distributed = json.loads(run.stdout)
+    from ree_opt.cli import main
 
-
-def test_evaluate_through_a_scheduler_and_two_workers_gives_the_serial_table(cluster, tmp_path):
-    distributed = evaluate(cluster, tmp_path / "cluster")
-    serial = evaluate("serial", tmp_path / "serial")
+    assert main([*ARGUMENTS, "--executor", "serial", "--out", str(tmp_path / "serial")]) == 0
+    serial = json.loads(capsys.readouterr().out)
     assert len(distributed["futures"]) == len(serial["futures"]) > 10
     assert [f["future"] for f in distributed["futures"]] == [f["future"] for f in serial["futures"]]
     for ours, theirs in zip(distributed["futures"], serial["futures"]):

@@ -149,7 +149,7 @@ class Master:
             lows.append(np.zeros(count))
             highs.append(np.full(count, np.inf))
         matrix = sparse.vstack(blocks).tocsc()
-        self.highs = highs_model(matrix, cost, lower, upper, np.concatenate(lows), np.concatenate(highs), threads=1)
+        self.highs = highs_model(matrix, cost, lower, upper, np.concatenate(lows), np.concatenate(highs))
         self.highs.setOptionValue("solver", "simplex")
         self.cut_count = 0
         self.trouble: list[str] = []  # HiGHS's statuses of the warm starts that failed

@@ -244,11 +244,14 @@ def two_stage(
 
 
 def kept_highs(matrix, cost, col_lower, col_upper, row_lower, row_upper):
-    """A HiGHS model to keep: one thread, and no presolve: a future's LP is
-    small, its re-solves start from the last basis (which skips presolve
-    anyway), and a model that has been presolved holds on to 1.9 MB against
-    1.1 MB (baseline futures; 1,000 of them are kept on 2 ranks)."""
-    highs = highs_model(matrix, cost, col_lower, col_upper, row_lower, row_upper, threads=1)
+    """A HiGHS model to keep, without presolve: a future's LP is small, its
+    re-solves start from the last basis (which skips presolve anyway), and a
+    model that has been presolved holds on to 1.9 MB against 1.1 MB
+    (baseline futures; 1,000 of them are kept on 2 ranks). No `threads`
+    option: HiGHS's thread pool is one per process, and a Highs object asking
+    for another count than the pool's fails to run (dual simplex runs on one
+    thread anyway)."""
+    highs = highs_model(matrix, cost, col_lower, col_upper, row_lower, row_upper)
     highs.setOptionValue("presolve", "off")
     return highs
 
