@@ -83,7 +83,8 @@ class Step:
 
 @dataclass
 class Decomposition:
-    """The outcome of a run (on every rank; `solution` on rank 0 only)."""
+    """The outcome of a run, the same on every rank (`solution` and
+    `peak_memory_mb` on rank 0 only)."""
 
     status: str  # optimal (gap reached), iteration_limit, time_limit, error
     objective: float  # risk-adjusted objective of the best plan evaluated (upper bound)
@@ -245,7 +246,7 @@ def decompose(
                 wait_and_see, probabilities, two.alpha, two.omega,
             )
             x = np.clip(x, x_lower, first_upper)
-    bound, best, best_x = risk_of_wait_and_see(ranks, master, two), float("inf"), None
+    bound, best, best_x = first_bound(master), float("inf"), None
     steps: list[Step] = []
     theta = x_master = None
     x_is_master = False
@@ -324,6 +325,7 @@ def decompose(
         message = f"{message}; {restarts}" if message else restarts
     memory = ranks.gather(peak_memory_mb())
     pieces = ranks.gather(incumbent)
+    best, bound, best_x, steps = ranks.bcast((best, bound, best_x, steps))  # every rank reports the same run
     result = Decomposition(
         status=stop, objective=best, bound=bound, iterations=iteration, seconds=seconds,
         futures=count, ranks=ranks.size, first=best_x, steps=steps,
@@ -339,9 +341,10 @@ def decompose(
     return result
 
 
-def risk_of_wait_and_see(ranks: Ranks, master: Master | None, two: TwoStage) -> float:
-    """The first lower bound: the master before any cut (theta_s = W_s)."""
-    if not ranks.root or master is None:
+def first_bound(master: Master | None) -> float:
+    """The first lower bound: the master before any cut (theta_s = W_s, the
+    risk measure of the wait-and-see optima); -inf off rank 0."""
+    if master is None:
         return -float("inf")
     status, optimum, _, _ = master.solve()
     return optimum if status == "optimal" else -float("inf")
