@@ -10,13 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .instance import (
-    Exclude,
-    Instance,
-    MaxAverageRisk,
-    MaxCountryShare,
-    online_index,
-)
+from .instance import Exclude, Instance, online_index
 
 CLEAN, COVERED = "clean", "covered"
 UNTRACKED = "*"  # the single maker of an untracked product
@@ -117,6 +111,8 @@ class ModelData:
     demand: list[DemandData]
     policies: list[PolicyData]
     makers: dict[str, tuple[str, float]] = field(default_factory=dict)  # key -> (country, risk)
+    #: products some covered-label activity makes or consumes: only they have covered rows
+    covered_products: set[str] = field(default_factory=set)
 
     @property
     def period_count(self) -> int:
@@ -140,10 +136,11 @@ def demanded_products(instance: Instance) -> list[str]:
 
 
 def tracked_products(instance: Instance) -> list[str]:
-    """Products named by a country-share or average-risk policy."""
+    """Products named by a policy that reads use by maker (country-share,
+    average-risk)."""
     tracked: dict[str, None] = {}
     for policy in instance.policies:
-        if isinstance(policy, (MaxCountryShare, MaxAverageRisk)):
+        if policy.tracks_makers:
             for name in policy.products or demanded_products(instance):
                 tracked[name] = None
     return list(tracked)
@@ -237,6 +234,7 @@ def resolve(instance: Instance, open_facilities=frozenset(), tracked=()) -> Mode
         policies=policies,
     )
     _assign_makers(data)
+    data.covered_products = covered_products(data)
 
     for index, entry in enumerate(instance.demand):
         penalty = (
@@ -258,6 +256,16 @@ def resolve(instance: Instance, open_facilities=frozenset(), tracked=()) -> Mode
             )
         )
     return data
+
+
+def covered_products(data: ModelData) -> set[str]:
+    """Products some covered-label activity makes or consumes."""
+    needed = set()
+    for facility in data.facilities:
+        if COVERED in facility.labels:
+            needed.update(facility.outputs)
+            needed.update(facility.inputs)
+    return needed
 
 
 def _excludes(policy: Exclude, facility) -> bool:

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union, get_args
 
 import yaml
 from pydantic import (
@@ -140,6 +140,11 @@ class Demand(_Entity):
 
 
 class _Policy(_Entity):
+    #: The field a sweep may move (share, limit), or None.
+    swept: ClassVar[str | None] = None
+    #: Does it read use by maker (SPEC section 3: its products are tracked)?
+    tracks_makers: ClassVar[bool] = False
+
     from_: PeriodLabel | None = Field(None, alias="from", description="First period (inclusive)")
     to: PeriodLabel | None = Field(None, description="Last period (inclusive)")
 
@@ -150,6 +155,8 @@ NonEmptyStrings = Annotated[list[StrictStr], Field(min_length=1)]
 class MaxCoveredShare(_Policy):
     """At most `share` of deliveries may be covered material."""
 
+    swept: ClassVar[str | None] = "share"
+
     type: Literal["max_covered_share"] = Field(description="Policy type")
     share: Share = Field(description="Largest covered share of deliveries, in [0, 1]")
     products: NonEmptyStrings | None = Field(None, description="Products it applies to (default: all demanded)")
@@ -159,6 +166,9 @@ class MaxCoveredShare(_Policy):
 class MaxCountryShare(_Policy):
     """No single country may make more than `share` of what is used."""
 
+    swept: ClassVar[str | None] = "share"
+    tracks_makers: ClassVar[bool] = True
+
     type: Literal["max_country_share"] = Field(description="Policy type")
     share: Share = Field(description="Largest share of use from one country, in [0, 1]")
     products: NonEmptyStrings | None = Field(None, description="Products it applies to (default: all)")
@@ -167,6 +177,9 @@ class MaxCountryShare(_Policy):
 
 class MaxAverageRisk(_Policy):
     """The use-weighted average risk score may not pass `limit`."""
+
+    swept: ClassVar[str | None] = "limit"
+    tracks_makers: ClassVar[bool] = True
 
     type: Literal["max_average_risk"] = Field(description="Policy type")
     limit: Share = Field(description="Largest average policy-risk score, in [0, 1]")
@@ -182,11 +195,18 @@ class Exclude(_Policy):
     stage: Stage | None = Field(None, description="Stage excluded (with countries: that stage there)")
 
 
-Policy = Annotated[
-    Union[MaxCoveredShare, MaxCountryShare, MaxAverageRisk, Exclude],
-    Field(discriminator="type"),
-]
-POLICY_TYPES = ("max_covered_share", "max_country_share", "max_average_risk", "exclude")
+def policy_type(model: type) -> str:
+    """The `type` a policy model is written with (its Literal)."""
+    return get_args(model.model_fields["type"].annotation)[0]
+
+
+#: The policy types of the format: type -> pydantic model. A new type is a
+#: model here and its builder in the registry of model/policies.py.
+POLICY_MODELS: dict[str, type] = {
+    policy_type(model): model for model in (MaxCoveredShare, MaxCountryShare, MaxAverageRisk, Exclude)
+}
+POLICY_TYPES = tuple(POLICY_MODELS)
+Policy = Annotated[Union[tuple(POLICY_MODELS.values())], Field(discriminator="type")]
 
 
 class Scale(BaseModel):

@@ -46,7 +46,6 @@ from pathlib import Path
 import numpy as np
 
 from .instance import InstanceError
-from .stochastic.future import is_first_stage
 from .stochastic.solve import StochasticProblem, stochastic_problem
 
 ROOT = "ROOT"
@@ -56,24 +55,21 @@ def future_name(index: int) -> str:
     return f"future{index}"
 
 
-def first_stage_variables(model, reveal: int) -> list:
-    """The Pyomo variable data of every first-stage column, in column order."""
-    variables = []
-    for name, (keys, _) in model.columns.items():
-        component = getattr(model, name)
-        variables += [component[key] for key in keys if is_first_stage(name, key, reveal)]
-    return variables
+def first_stage_variables(model, built, reveal: int) -> list:
+    """The Pyomo variable data of every first-stage column, in column order
+    (each family's stage rule, model/families.py)."""
+    from .model.pyomo import column_variables
+
+    variables = column_variables(model, built)
+    return [variables[col] for col in np.flatnonzero(built.first_stage_columns(reveal))]
 
 
-def first_stage_cost(model, reveal: int):
+def first_stage_cost(model, built, reveal: int):
     """The Pyomo expression of the first-stage columns' share of the cost."""
-    from .model.common import column_variables, linear
+    from .model.pyomo import column_variables, linear
 
-    variables = column_variables(model)
-    first = set()
-    for name, (keys, start) in model.columns.items():
-        first |= {start + i for i, key in enumerate(keys) if is_first_stage(name, key, reveal)}
-    return linear([(c, col) for c, col in model.objective_terms if col in first], variables)
+    first = built.first_stage_columns(reveal)
+    return linear([(c, col) for c, col in built.objective if first[col]], column_variables(model, built))
 
 
 def scenario_creator(name: str, problem: StochasticProblem):
@@ -84,14 +80,27 @@ def scenario_creator(name: str, problem: StochasticProblem):
 
     index = int(name.removeprefix("future"))
     future = problem.futures[index]
-    model = to_pyomo(problem.model_of(future).model)
+    built = problem.model_of(future).model
+    model = to_pyomo(built)
     model.name = name
-    bound_first_stage(model, problem.reveal, first_stage_bounds(problem))
+    bound_first_stage(model, built, problem.reveal, first_stage_bounds(problem))
     sputils.attach_root_node(
-        model, first_stage_cost(model, problem.reveal), first_stage_variables(model, problem.reveal)
+        model, first_stage_cost(model, built, problem.reveal), first_stage_variables(model, built, problem.reveal)
     )
     model._mpisppy_probability = future.probability
+    model._ree_costs = column_costs(model, built)
     return model
+
+
+def column_costs(model, built) -> dict:
+    """id of each Pyomo variable -> its cost (USD million per t), for rho."""
+    from .model.pyomo import column_variables
+
+    columns = column_variables(model, built)
+    costs: dict = {}
+    for c, col in built.objective:
+        costs[id(columns[col])] = costs.get(id(columns[col]), 0.0) + abs(c)
+    return costs
 
 
 #: Every first-stage variable gets an upper bound near what the base
@@ -130,27 +139,34 @@ def first_stage_bounds(problem: StochasticProblem) -> dict:
     return {"facility": facility, "reserve": reserve, "product": product, "demand": list(data.demand)}
 
 
-def upper_bound(bounds: dict, name: str, key) -> float | None:
-    if name == "reserve":
-        return bounds["reserve"].get(key[0])
-    if name in ("act", "paid"):
-        return bounds["facility"].get(key[0])
-    if name in ("inv", "disc", "sell", "down", "cons"):
-        return bounds["product"].get(key[0])
-    if name == "deliv":
-        return bounds["product"].get(bounds["demand"][key[0]].product)
-    if name == "short":
-        return BOUND_FACTOR * max(1.0, float(bounds["demand"][key[0]].quantity_t[key[-1]]))
+def upper_bound(bounds: dict, family, key) -> float | None:
+    """A first-stage variable's bound, from what its family's record says
+    bounds it (`bounded_by`)."""
+    def at(dimension):
+        return key[family.dims.index(dimension)]
+
+    rule = family.bounded_by
+    if rule == "nameplate":
+        return bounds["reserve"].get(at("facility"))
+    if rule == "facility":
+        return bounds["facility"].get(at("facility"))
+    if rule == "product":
+        return bounds["product"].get(at("product"))
+    if rule == "demand product":
+        return bounds["product"].get(bounds["demand"][at("demand")].product)
+    if rule == "demand":
+        return BOUND_FACTOR * max(1.0, float(bounds["demand"][at("demand")].quantity_t[family.period_of(key)]))
     return None
 
 
-def bound_first_stage(model, reveal: int, bounds: dict) -> None:
-    for name, (keys, _) in model.columns.items():
+def bound_first_stage(model, built, reveal: int, bounds: dict) -> None:
+    for name, block in built.columns.items():
         component = getattr(model, name)
-        for key in keys:
-            if not is_first_stage(name, key, reveal):
+        first = block.family.first_stage(block.keys, reveal)
+        for key, take in zip(block.keys, first):
+            if not take:
                 continue
-            bound = upper_bound(bounds, name, key)
+            bound = upper_bound(bounds, block.family, key)
             if bound is None:
                 raise RuntimeError(f"no upper bound for first-stage variable {name}{key} (a bug in ree_opt.ph)")
             var = component[key]
@@ -198,12 +214,7 @@ def scenario_denouement(rank, name, scenario):
 def cost_rho_setter(scenario, scale: float = 1.0):
     """rho per first-stage variable: `scale` x its cost (USD million per t),
     the median nonzero cost where it has none."""
-    from .model.common import column_variables
-
-    columns = column_variables(scenario)
-    costs: dict = {}
-    for c, col in scenario.objective_terms:
-        costs[id(columns[col])] = costs.get(id(columns[col]), 0.0) + abs(c)
+    costs = scenario._ree_costs
     nonants = scenario._mpisppy_node_list[0].nonant_vardata_list
     known = [costs[id(v)] for v in nonants if costs.get(id(v), 0.0) > 0]
     fallback = float(np.median(known)) if known else 1.0

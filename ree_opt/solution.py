@@ -15,6 +15,8 @@ import pandas as pd
 
 from .data import COVERED, STOCK, UNTRACKED, ModelData
 from .display import solution_html, solution_summary
+from .model.demand import DELIVERY, SHORTFALL
+from .model.flows import ACTIVITY, BALANCE, CAPACITY, PAID, SALES, STOCK_HELD
 from .ranging import RawRanging, empty_ranging, ranging_table
 from .solver import CompiledModel, Outcome
 
@@ -114,10 +116,11 @@ def empty_solution(status: str, message: str, name: str = "", scenario=None) -> 
 
 
 class Reader:
-    """Values of one Var component, by key."""
+    """Values of one variable family, by key. `view` is a CompiledModel, or
+    anything with `columns_of(family)` (the first stage of an extensive form)."""
 
-    def __init__(self, compiled: CompiledModel, component, values: np.ndarray):
-        self.keys, cols = compiled.columns_of(component)
+    def __init__(self, view, family, values: np.ndarray):
+        self.keys, cols = view.columns_of(family)
         self.values = values[cols]
 
     def items(self):
@@ -130,12 +133,12 @@ def build_solution(
     name = data.instance.name
     if outcome.status != "optimal":
         return empty_solution(outcome.status, outcome.message, name, scenario)
-    model, x = compiled.model, outcome.values
+    x = outcome.values
     periods = data.periods
     facilities = {f.id: f for f in data.facilities}
 
-    act = Reader(compiled, model.act, x)
-    paid = dict(Reader(compiled, model.paid, x).items())
+    act = Reader(compiled, ACTIVITY, x)
+    paid = dict(Reader(compiled, PAID, x).items())
     by_facility: dict = {}
     for (f_id, label, _, t), value in act.items():
         by_facility.setdefault((f_id, t), {}).setdefault(label, 0.0)
@@ -157,7 +160,7 @@ def build_solution(
                 rows.append((f_id, f.country, f.stage, label, periods[t], value, price * bought * value / total))
     activity = _sorted(pd.DataFrame(rows, columns=ACTIVITY_COLUMNS), data, ["facility", "label"])
 
-    deliv = Reader(compiled, model.deliv, x)
+    deliv = Reader(compiled, DELIVERY, x)
     delivered: dict = {}
     for (d_index, label, _, t), value in deliv.items():
         entry = data.demand[d_index]
@@ -170,7 +173,7 @@ def build_solution(
     deliveries = _sorted(deliveries, data, ["segment", "product", "label"])
 
     short_rows = []
-    for (d_index, t), value in Reader(compiled, model.short, x).items():
+    for (d_index, t), value in Reader(compiled, SHORTFALL, x).items():
         if value > TOLERANCE_T:
             entry = data.demand[d_index]
             short_rows.append(
@@ -195,7 +198,7 @@ def build_solution(
     covered_share = _sorted(pd.DataFrame(share_rows, columns=SHARE_COLUMNS), data, ["product"])
 
     stock_rows, holding = {}, 0.0
-    for (p, label, _, t), value in Reader(compiled, model.inv, x).items():
+    for (p, label, _, t), value in Reader(compiled, STOCK_HELD, x).items():
         holding += value * data.products[p].holding_cost[t] / 1000.0
         stock_rows[(p, label, t)] = stock_rows.get((p, label, t), 0.0) + value
     stock = pd.DataFrame(
@@ -203,7 +206,7 @@ def build_solution(
         columns=STOCK_COLUMNS,
     )
     sale_rows: dict = {}
-    for (p, _, _, t), value in Reader(compiled, model.sell, x).items():
+    for (p, _, _, t), value in Reader(compiled, SALES, x).items():
         sale_rows[(p, t)] = sale_rows.get((p, t), 0.0) + value
     sales = pd.DataFrame(
         [
@@ -245,7 +248,7 @@ def build_solution(
 
 def capacity_duals(compiled: CompiledModel, duals: np.ndarray) -> dict:
     """(facility, t) -> what one more tonne of capacity saves, USD/kg."""
-    keys, rows = compiled.rows_of("capacity")
+    keys, rows = compiled.rows_of(CAPACITY)
     return {key: -duals[row] * 1000.0 for key, row in zip(keys, rows)}
 
 
@@ -269,7 +272,7 @@ def maker_name(data: ModelData, maker: str) -> tuple[str | None, float | None]:
 def marginal_prices(data: ModelData, compiled: CompiledModel, duals: np.ndarray) -> pd.DataFrame:
     """Duals of the balances: what one more tonne of p (label, maker) in t is
     worth to the plan, USD/kg."""
-    keys, rows = compiled.rows_of("balance")
+    keys, rows = compiled.rows_of(BALANCE)
     out = []
     for (p, label, maker, t), row in zip(keys, rows):
         if row < 0:
@@ -279,79 +282,30 @@ def marginal_prices(data: ModelData, compiled: CompiledModel, duals: np.ndarray)
     return pd.DataFrame(out, columns=PRICE_COLUMNS)
 
 
-def _period(data, t):
-    return data.periods[t]
-
-
-def unused_contracts(data: ModelData, compiled: CompiledModel, values: np.ndarray) -> dict:
-    """(facility, t) -> t paid for under take-or-pay but not taken."""
-    taken: dict = {}
-    for (f_id, _, _, t), value in Reader(compiled, compiled.model.act, values).items():
-        taken[(f_id, t)] = taken.get((f_id, t), 0.0) + value
-    return {
-        key: paid - taken.get(key, 0.0)
-        for key, paid in Reader(compiled, compiled.model.paid, values).items()
-        if paid - taken.get(key, 0.0) > TOLERANCE_T
-    }
-
-
-def binding(data: ModelData, compiled: CompiledModel, duals: np.ndarray, values: np.ndarray) -> pd.DataFrame:
-    """The inequality rows with a non-zero dual, largest first, in words; and
-    the take-or-pay floors paid above what the plan takes."""
-    facilities = {f.id: f for f in data.facilities}
+def binding(data: ModelData, compiled, duals: np.ndarray, values: np.ndarray) -> pd.DataFrame:
+    """The rows with a non-zero dual, largest first, in words (each row
+    family's record says how its dual reads, model/families.py), and what
+    a family reads from the plan instead (take-or-pay floors paid above
+    what is taken), in the model's family order."""
     rows = []
-
-    def read(family):
+    for family in row_families(compiled):
+        if family.binding is not None:
+            rows += family.binding(data, compiled, family, duals, values)
+        if family.dual is None:
+            continue
         keys, index = compiled.rows_of(family)
         for key, row in zip(keys, index):
             if row >= 0 and abs(duals[row]) > DUAL_TOLERANCE:
-                yield key, duals[row]
-
-    for (f_id, t), dual in read("capacity"):
-        value = -dual * 1000.0
-        f = facilities[f_id]
-        rows.append((
-            "capacity", f"{f_id} {_period(data, t)}", value, "USD/kg of activity",
-            f"capacity of {f.name} ({f.country}, {f.stage}) limits the plan in {_period(data, t)}: "
-            f"one more tonne of activity would save USD {value:,.0f}/kg",
-        ))
-    for (f_id, t), unused_t in unused_contracts(data, compiled, values).items():
-        f = facilities[f_id]
-        value = f.cost_usd_per_kg[t]
-        rows.append((
-            "take_or_pay", f"{f_id} {_period(data, t)}", value, "USD/kg paid, not taken",
-            f"the take-or-pay floor of {f.name} in {_period(data, t)} pays for {unused_t:,.0f} t "
-            f"the plan does not take (USD {value * unused_t / 1000:,.2f} million)",
-        ))
-    for (p, t), dual in read("sales_limit"):
-        value = -dual * 1000.0
-        rows.append((
-            "sales_limit", f"{p} {_period(data, t)}", value, "USD/kg sold",
-            f"the sales limit of {p} in {_period(data, t)}: one more tonne sold would earn USD {value:,.0f}/kg",
-        ))
-    for (i, p, t), dual in read("covered_share"):
-        value = -dual * 1000.0
-        rows.append((
-            "covered_share", f"policies[{i}] {p} {_period(data, t)}", value, "USD/kg of covered delivery",
-            f"the covered-share cap on {p} in {_period(data, t)} binds: one more tonne of covered "
-            f"material allowed would save USD {value:,.0f}/kg",
-        ))
-    for (i, p, c, t), dual in read("country_share"):
-        value = -dual * 1000.0
-        rows.append((
-            "country_share", f"policies[{i}] {p} {c} {_period(data, t)}", value, "USD/kg of use",
-            f"the single-country cap on {p} from {c} in {_period(data, t)} binds: one more tonne of "
-            f"use allowed from {c} would save USD {value:,.0f}/kg",
-        ))
-    for (i, p, t), dual in read("average_risk"):
-        value = -dual * 1000.0
-        rows.append((
-            "average_risk", f"policies[{i}] {p} {_period(data, t)}", value, "USD/kg of risk-weighted excess use",
-            f"the average-risk cap on {p} in {_period(data, t)} binds: USD {value:,.0f} per kg of "
-            "risk-weighted excess use (not per kg of product)",
-        ))
+                value = family.dual.scale * duals[row]
+                where, meaning = family.dual.describe(data, key, value)
+                rows.append((family.name, where, value, family.dual.unit, meaning))
     frame = pd.DataFrame(rows, columns=BINDING_COLUMNS)
     if frame.empty:
         return frame
     order = frame["dual"].abs().sort_values(ascending=False, kind="stable").index
     return frame.loc[order].reset_index(drop=True)
+
+
+def row_families(view) -> list:
+    """The row families' records, in the model's row order."""
+    return [block.family for block in view.model.rows.values()]

@@ -40,17 +40,23 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from ..analysis import even_chunks, run_parallel
+from ..executors import even_chunks, run_chunks
 from ..data import resolve
 from ..instance import Instance, InstanceError, Problem, Sample
 from ..loading import load_instance
 from ..plan import InstanceLike, paused_garbage_collection
 from ..scenarios import apply_scenario, scenario_names
-from ..solution import TOLERANCE_T
-from ..solver import highs_model, run_highs, standard_form
-from .future import first_stage_mask, future_data, future_model
+from ..solver import highs_model, solve_highs, standard_form
+from .future import future_data, future_model
 from .futures import Future, enumerate_futures, reveal_index
-from .results import FUTURE_COLUMNS, StochasticSolution, conditional_value_at_risk, risk_measure, value_at_risk
+from .results import (
+    FUTURE_COLUMNS,
+    StochasticSolution,
+    conditional_value_at_risk,
+    risk_measure,
+    unmet_by_product,
+    value_at_risk,
+)
 from .solve import tracked_in_every_future
 
 #: z of a two-sided 95% normal interval, and of a one-sided 95% bound.
@@ -174,7 +180,9 @@ class KeptModel:
             and np.array_equal(matrix.indptr, self.indptr) and np.array_equal(matrix.indices, self.indices)
         )
         if not same:
-            self.highs = highs_model(matrix, form.cost, col_lower, col_upper, form.row_lower, form.row_upper)
+            self.highs = highs_model(
+                matrix, form.cost, col_lower, col_upper, form.row_lower, form.row_upper, integrality=form.integrality,
+            )
             self.shape, self.indptr, self.indices = matrix.shape, matrix.indptr.copy(), matrix.indices.copy()
             self.data = matrix.data.copy()
             return
@@ -191,34 +199,19 @@ class KeptModel:
         self.reuses += 1
 
 
-def _fixed_bounds(model, reveal: int, plan: dict, col_lower: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+def _fixed_bounds(future, plan: dict, form) -> tuple[np.ndarray, np.ndarray, int]:
     """Column bounds with the first stage fixed to the plan; the count of
     first-stage columns the plan has no value for (left free)."""
-    lower, upper = col_lower.copy(), np.full(len(col_lower), np.inf)
-    mask = first_stage_mask(model, reveal)
+    lower, upper = form.col_lower.copy(), form.upper.copy()
+    mask = future.first_stage_columns()
     missing = 0
-    for name, (keys, start) in model.columns.items():
-        for i, key in enumerate(keys):
-            col = start + i
-            if not mask[col]:
-                continue
-            value = plan.get((name, key))
-            if value is None:
-                missing += 1
-                continue
-            lower[col] = upper[col] = max(value, col_lower[col])
+    for col, key in zip(np.flatnonzero(mask), future.model.stage_keys(mask)):
+        value = plan.get(key)
+        if value is None:
+            missing += 1
+            continue
+        lower[col] = upper[col] = max(value, lower[col])
     return lower, upper, missing
-
-
-def _shortfall_t(future_model, values: np.ndarray) -> float:
-    """Unmet tonnes, summed as the in-sample table sums them (by product and period)."""
-    keys, start = future_model.model.columns["short"]
-    unmet: dict = {}
-    for (d_index, t), value in zip(keys, values[start : start + len(keys)]):
-        if value > TOLERANCE_T:
-            product = future_model.data.demand[d_index].product
-            unmet[(product, t)] = unmet.get((product, t), 0.0) + float(value)
-    return float(sum(unmet.values()))
 
 
 def _evaluate_run(setup: Setup, run: list[tuple]) -> list[tuple]:
@@ -231,22 +224,21 @@ def _evaluate_run(setup: Setup, run: list[tuple]) -> list[tuple]:
         with paused_garbage_collection():
             instance = apply_scenario(setup.instance, list(scenarios)) if scenarios else setup.instance
             data = future_data(base, instance, setup.reveal, setup.tracked, len(setup.instance.policies))
-            built = future_model(data, setup.reveal)
-            form = standard_form(built.model)
-        lower, upper, missing = _fixed_bounds(built.model, setup.reveal, setup.plan, form.col_lower)
+            future = future_model(data, setup.reveal)
+            form = standard_form(future.model)
+        lower, upper, missing = _fixed_bounds(future, setup.plan, form)
         reuses = kept.reuses
         kept.load(form, lower, upper)
-        try:
-            status, name = run_highs(kept.highs)
-        except Exception as error:  # solver trouble is a status, not an exception
-            status, name = "error", str(error)
+        integer = np.flatnonzero(form.integrality) if form.integrality is not None else None
+        outcome = solve_highs(kept.highs, integer, duals=False)
         cost = shortfall = float("nan")
-        if status == "optimal":
-            cost = float(kept.highs.getInfo().objective_function_value)
-            shortfall = _shortfall_t(built, np.asarray(kept.highs.getSolution().col_value, dtype=float))
-        else:
+        status = outcome.status
+        if outcome.values is not None:
+            cost = outcome.objective
+            shortfall = float(sum(unmet_by_product(future, outcome.values).values()))
+        if status != "optimal":
             kept.highs = None  # start the next future afresh
-            status = f"{status} ({name})"
+            status = f"{status} ({outcome.message})"
         rows.append((index, ",".join(scenarios), probability, cost, shortfall, status, missing, kept.reuses > reuses))
     return rows
 
@@ -345,26 +337,40 @@ def evaluate(
         raise InstanceError([Problem("uncertainty", "the instance has no `uncertainty` section to draw futures from")])
     policies = list(policies)
     base = apply_scenario(instance, None, policies)
-    reveal = reveal_index(base, instance.uncertainty)
+    futures, draws = futures_to_evaluate(instance, plan, sample)
+    setup = Setup(
+        base, tracked_in_every_future(base, base.uncertainty), reveal_index(base, instance.uncertainty),
+        dict(plan.first_stage_values), uuid.uuid4().hex,
+    )
+    rows = solve_futures(setup, futures, executor, progress)
+    evaluation = summarise(rows, plan, draws)
+    if replications:
+        evaluation.gap = optimality_gap(
+            instance, plan, evaluation, replications, replication_size, policies, executor, progress
+        )
+    return evaluation
+
+
+def futures_to_evaluate(instance: Instance, plan: StochasticSolution, sample) -> tuple[list[Future], int | None]:
+    """The plan's own futures (sample None), or fresh draws; and the sample size (None: every combination)."""
     if sample is None:
-        futures = _plan_futures(plan)
-        draws = plan.sample["n"] if plan.sample else None
-    else:
-        sample = fresh_sample(sample)
-        futures = enumerate_futures(instance.uncertainty, sample)
-        draws = sample.n
-    setup = Setup(base, tracked_in_every_future(base, base.uncertainty), reveal, dict(plan.first_stage_values), uuid.uuid4().hex)
+        return _plan_futures(plan), (plan.sample["n"] if plan.sample else None)
+    sample = fresh_sample(sample)
+    return enumerate_futures(instance.uncertainty, sample), sample.n
+
+
+def solve_futures(setup: Setup, futures: list[Future], executor=None, progress=None) -> list[tuple]:
+    """Each future solved with the plan's first stage fixed, over the
+    executor's workers: rows (future, scenario, probability, cost_musd,
+    shortfall_t, status, missing, reused), in the order of the futures."""
     items = [(f.index, f.scenarios, f.probability) for f in futures]
-    runs = _runs(items)
-    if executor in (None, "serial"):
-        results = []
-        for run in runs:
-            results.append(_evaluate_run(setup, run))
-            if progress:
-                progress(len(run))
-    else:
-        results = run_parallel(partial(_evaluate_run, setup), runs, executor, progress)
-    rows = [row for run in results for row in run]
+    results = run_chunks(partial(_evaluate_run, setup), _runs(items), executor, progress)
+    return [row for run in results for row in run]
+
+
+def summarise(rows: list[tuple], plan: StochasticSolution, draws: int | None) -> Evaluation:
+    """The futures' costs as an Evaluation: expected cost and its 95%
+    interval, CVaR, VaR, the risk-adjusted objective; what did not solve."""
     table = pd.DataFrame([row[:5] for row in rows], columns=FUTURE_COLUMNS)
     messages = []
     failed = [(row[0], row[5]) for row in rows if row[5] != "optimal"]
@@ -377,11 +383,9 @@ def evaluate(
     costs, probabilities = solved["cost_musd"].to_numpy(), solved["probability"].to_numpy()
     probabilities = probabilities / probabilities.sum() if len(probabilities) else probabilities
     alpha, omega = plan.alpha, plan.omega
-    expected = float(probabilities @ costs)
-    interval = confidence_interval(costs, probabilities, draws)
-    evaluation = Evaluation(
-        expected_cost=expected,
-        confidence_interval=interval,
+    return Evaluation(
+        expected_cost=float(probabilities @ costs),
+        confidence_interval=confidence_interval(costs, probabilities, draws),
         cvar=conditional_value_at_risk(costs, probabilities, alpha),
         var=value_at_risk(costs, probabilities, alpha),
         objective=risk_measure(costs, probabilities, alpha, omega),
@@ -393,37 +397,31 @@ def evaluate(
         kept_model_reuses=sum(1 for row in rows if row[7]),
         message="; ".join(messages),
     )
-    if replications and plan.sample is None and replication_size is None:
+
+
+def optimality_gap(
+    instance: Instance, plan: StochasticSolution, evaluation: Evaluation, replications: int,
+    replication_size: int | None, policies: list, executor=None, progress=None,
+) -> OptimalityGap:
+    """The SAA gap: the plan's out-of-sample objective against the mean of
+    independent in-sample optima (or, for a plan chosen on every
+    combination, against its own objective: the true optimum)."""
+    upper_error = None
+    if evaluation.omega == 0:
+        low, high = evaluation.confidence_interval
+        upper_error = (high - low) / (2 * Z_95)
+    if plan.sample is None and replication_size is None:
         # chosen on every combination: the plan's objective is the true optimum v*
-        upper_error = None
-        if omega == 0:
-            low, high = interval
-            upper_error = (high - low) / (2 * Z_95)
-        evaluation.gap = OptimalityGap(
+        return OptimalityGap(
             lower=float(plan.objective), upper=evaluation.objective, replications=[], size=len(plan.futures),
             seeds=[], lower_std_error=0.0, upper_std_error=upper_error,
         )
-    elif replications:
-        size = replication_size or (plan.sample["n"] if plan.sample else len(plan.futures))
-        seeds = replication_seeds(plan.sample["seed"] if plan.sample else 0, replications)
-        function = partial(_replication, instance, alpha, omega, size, policies)
-        chunks = [[seed] for seed in seeds]
-        if executor in (None, "serial"):
-            optima = []
-            for chunk in chunks:
-                optima += function(chunk)
-                if progress:
-                    progress(1)
-        else:
-            optima = [v for chunk in run_parallel(function, chunks, executor, progress) for v in chunk]
-        lower = float(np.mean(optima))
-        lower_error = float(np.std(optima, ddof=1) / math.sqrt(len(optima))) if len(optima) > 1 else None
-        upper_error = None
-        if omega == 0:
-            low, high = interval
-            upper_error = (high - low) / (2 * Z_95)
-        evaluation.gap = OptimalityGap(
-            lower=lower, upper=evaluation.objective, replications=[float(v) for v in optima], size=size,
-            seeds=seeds, lower_std_error=lower_error, upper_std_error=upper_error,
-        )
-    return evaluation
+    size = replication_size or (plan.sample["n"] if plan.sample else len(plan.futures))
+    seeds = replication_seeds(plan.sample["seed"] if plan.sample else 0, replications)
+    function = partial(_replication, instance, plan.alpha, plan.omega, size, policies)
+    optima = [v for chunk in run_chunks(function, [[seed] for seed in seeds], executor, progress) for v in chunk]
+    lower_error = float(np.std(optima, ddof=1) / math.sqrt(len(optima))) if len(optima) > 1 else None
+    return OptimalityGap(
+        lower=float(np.mean(optima)), upper=evaluation.objective, replications=[float(v) for v in optima],
+        size=size, seeds=seeds, lower_std_error=lower_error, upper_std_error=upper_error,
+    )
