@@ -157,8 +157,6 @@ def resolve(instance: Instance, open_facilities=frozenset(), tracked=()) -> Mode
     `tracked` products carry their makers even where no cap reads them (every
     future of a stochastic instance tracks the same products: section 6)."""
     labels = [str(p) for p in instance.periods]
-    count = len(labels)
-    covered_countries = set(instance.covered_countries)
     tracked = set(tracked_products(instance)) | set(tracked)
 
     products = {}
@@ -172,90 +170,121 @@ def resolve(instance: Instance, open_facilities=frozenset(), tracked=()) -> Mode
             sale_limit_t=resolve_series(product.sale_limit, labels),
             tracked=name in tracked,
         )
-
-    policies = [
-        PolicyData(index, policy.type, _policy_periods(policy, labels), policy)
-        for index, policy in enumerate(instance.policies)
-    ]
-
-    facilities = []
-    for facility in instance.facilities:
-        start = online_index(instance, facility.online)
-        ramp = np.zeros(count)
-        for t in range(count):
-            k = t - start
-            if k >= 0:
-                ramp[t] = facility.ramp_up[k] if k < len(facility.ramp_up) else 1.0
-        capacity = resolve_series(facility.capacity, labels)
-        reserved = resolve_series(facility.reserved, labels)
-        availability = resolve_series(facility.availability, labels)
-        ramped = capacity * ramp
-        usable = usable_capacity(ramped, reserved, availability)
-        usable[ramp == 0] = 0.0
-        online_mask = np.arange(count) >= start
-        min_take = resolve_series(facility.min_take, labels) * online_mask
-        covered = facility.country in covered_countries
-        labels_f = (COVERED,) if covered else ((CLEAN, COVERED) if facility.inputs else (CLEAN,))
-        excluded = np.zeros(count, dtype=bool)
-        for policy in policies:
-            if isinstance(policy.policy, Exclude) and _excludes(policy.policy, facility):
-                excluded[policy.periods] = True
-        facilities.append(
-            FacilityData(
-                id=facility.id,
-                name=facility.display_name,
-                company=facility.company,
-                country=facility.country,
-                stage=facility.stage,
-                risk=float(facility.risk),
-                covered=covered,
-                inputs={p: float(v) for p, v in facility.inputs.items() if v > 0},
-                outputs={p: float(v) for p, v in facility.outputs.items() if v > 0},
-                labels=labels_f,
-                capacity_t=usable,
-                ramped_t=ramped,
-                reserved_t=reserved,
-                availability=availability,
-                cost_usd_per_kg=resolve_series(facility.cost, labels),
-                min_take_t=min_take,
-                lead=lead_split(facility.lead_time_months, instance.period_length_months),
-                online=start,
-                active=((usable > 0) | ((ramp > 0) & (facility.id in open_facilities))) & ~excluded,
-            )
-        )
-
+    policies = _policies(instance, labels)
     data = ModelData(
         instance=instance,
         periods=list(instance.periods),
         labels=labels,
         products=products,
-        facilities=facilities,
+        facilities=[_facility(instance, f, policies, labels, open_facilities) for f in instance.facilities],
         demand=[],
         policies=policies,
     )
     _assign_makers(data)
     data.covered_products = covered_products(data)
-
-    for index, entry in enumerate(instance.demand):
-        penalty = (
-            resolve_series(entry.shortfall_penalty, labels)
-            if entry.shortfall_penalty is not None
-            else products[entry.product].shortfall_penalty
-        )
-        clean_only = np.zeros(count, dtype=bool)
-        if entry.clean_only_from is not None:
-            clean_only[labels.index(str(entry.clean_only_from)) :] = True
-        data.demand.append(
-            DemandData(
-                index=index,
-                segment=entry.segment,
-                product=entry.product,
-                quantity_t=resolve_series(entry.quantity, labels),
-                shortfall_penalty=penalty,
-                clean_only=clean_only,
-            )
-        )
+    data.demand = [_demand(entry, index, products, labels) for index, entry in enumerate(instance.demand)]
     return data
+
+
+def resolve_again(base: ModelData, instance: Instance) -> ModelData:
+    """`instance` resolved where it differs from `base`'s: the same supply
+    chain (products, recipes, countries, tracking: a future of a stochastic
+    instance), other numbers. A facility or demand entry the instance leaves
+    as it is, and no policy of it excludes anew, keeps `base`'s resolution."""
+    labels = base.labels
+    policies = _policies(instance, labels)
+    known = [p.policy for p in base.policies if isinstance(p.policy, Exclude)]
+    excluding = [p.policy for p in policies if isinstance(p.policy, Exclude) and p.policy not in known]
+    facilities = []
+    for facility, before in zip(instance.facilities, base.facilities, strict=True):
+        same = facility is base.instance.facilities[len(facilities)] or facility == base.instance.facilities[len(facilities)]
+        if same and not any(_excludes(policy, facility) for policy in excluding):
+            facilities.append(before)
+            continue
+        fresh = _facility(instance, facility, policies, labels, frozenset())
+        fresh.passes_through, fresh.splits, fresh.maker = before.passes_through, before.splits, before.maker
+        facilities.append(fresh)
+    demand = [
+        before if entry == base.instance.demand[index] else _demand(entry, index, base.products, labels)
+        for index, (entry, before) in enumerate(zip(instance.demand, base.demand, strict=True))
+    ]
+    return ModelData(
+        instance=instance, periods=base.periods, labels=labels, products=base.products,
+        facilities=facilities, demand=demand, policies=policies, makers=base.makers,
+        covered_products=base.covered_products,
+    )
+
+
+def _policies(instance: Instance, labels: list[str]) -> list[PolicyData]:
+    return [
+        PolicyData(index, policy.type, _policy_periods(policy, labels), policy)
+        for index, policy in enumerate(instance.policies)
+    ]
+
+
+def _facility(instance: Instance, facility, policies: list[PolicyData], labels: list[str], open_facilities) -> FacilityData:
+    """One facility's figures on the period grid (SPEC section 3)."""
+    count = len(labels)
+    start = online_index(instance, facility.online)
+    ramp = np.zeros(count)
+    for t in range(count):
+        k = t - start
+        if k >= 0:
+            ramp[t] = facility.ramp_up[k] if k < len(facility.ramp_up) else 1.0
+    capacity = resolve_series(facility.capacity, labels)
+    reserved = resolve_series(facility.reserved, labels)
+    availability = resolve_series(facility.availability, labels)
+    ramped = capacity * ramp
+    usable = usable_capacity(ramped, reserved, availability)
+    usable[ramp == 0] = 0.0
+    online_mask = np.arange(count) >= start
+    min_take = resolve_series(facility.min_take, labels) * online_mask
+    covered = facility.country in instance.covered_countries
+    labels_f = (COVERED,) if covered else ((CLEAN, COVERED) if facility.inputs else (CLEAN,))
+    excluded = np.zeros(count, dtype=bool)
+    for policy in policies:
+        if isinstance(policy.policy, Exclude) and _excludes(policy.policy, facility):
+            excluded[policy.periods] = True
+    return FacilityData(
+        id=facility.id,
+        name=facility.display_name,
+        company=facility.company,
+        country=facility.country,
+        stage=facility.stage,
+        risk=float(facility.risk),
+        covered=covered,
+        inputs={p: float(v) for p, v in facility.inputs.items() if v > 0},
+        outputs={p: float(v) for p, v in facility.outputs.items() if v > 0},
+        labels=labels_f,
+        capacity_t=usable,
+        ramped_t=ramped,
+        reserved_t=reserved,
+        availability=availability,
+        cost_usd_per_kg=resolve_series(facility.cost, labels),
+        min_take_t=min_take,
+        lead=lead_split(facility.lead_time_months, instance.period_length_months),
+        online=start,
+        active=((usable > 0) | ((ramp > 0) & (facility.id in open_facilities))) & ~excluded,
+    )
+
+
+def _demand(entry, index: int, products: dict, labels: list[str]) -> DemandData:
+    penalty = (
+        resolve_series(entry.shortfall_penalty, labels)
+        if entry.shortfall_penalty is not None
+        else products[entry.product].shortfall_penalty
+    )
+    clean_only = np.zeros(len(labels), dtype=bool)
+    if entry.clean_only_from is not None:
+        clean_only[labels.index(str(entry.clean_only_from)) :] = True
+    return DemandData(
+        index=index,
+        segment=entry.segment,
+        product=entry.product,
+        quantity_t=resolve_series(entry.quantity, labels),
+        shortfall_penalty=penalty,
+        clean_only=clean_only,
+    )
 
 
 def covered_products(data: ModelData) -> set[str]:

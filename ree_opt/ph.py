@@ -136,7 +136,7 @@ def first_stage_bounds(problem: StochasticProblem) -> dict:
         for p, ratio in f.outputs.items():
             supply[p] = supply.get(p, 0.0) + total * ratio
     product = {p: BOUND_FACTOR * max(1.0, v) for p, v in supply.items()}
-    return {"facility": facility, "reserve": reserve, "product": product, "demand": list(data.demand)}
+    return {"facility": facility, "nameplate": reserve, "product": product, "demand": list(data.demand)}
 
 
 def upper_bound(bounds: dict, family, key) -> float | None:
@@ -147,7 +147,7 @@ def upper_bound(bounds: dict, family, key) -> float | None:
 
     rule = family.bounded_by
     if rule == "nameplate":
-        return bounds["reserve"].get(at("facility"))
+        return bounds["nameplate"].get(at("facility"))
     if rule == "facility":
         return bounds["facility"].get(at("facility"))
     if rule == "product":

@@ -67,12 +67,39 @@ def patch(
     extra_policies: Iterable = (),
 ) -> Instance:
     """Apply one scenario patch and validate the result."""
-    locator = locator or _Locator()
-    base = ("scenarios", name)
-    problems: list[Problem] = []
+    data = _instance_data(instance)
+    _patch_data(data, instance, scenario, name, locator or _Locator(), extra_policies)
+    return _validated(data, ("scenarios", name), locator or _Locator())
+
+
+def _instance_data(instance: Instance) -> dict:
     data = instance.model_dump(by_alias=True, exclude_none=True)
     data["scenarios"] = {}
     data.pop("uncertainty", None)  # it names the scenarios; given back by apply_scenario
+    return data
+
+
+def _validated(data: dict, base: tuple, locator: _Locator) -> Instance:
+    try:
+        return parse_instance(data)
+    except InstanceError as error:
+        anchor = locator.problem(base, "")
+        raise InstanceError(
+            [
+                Problem(f"{'.'.join(base)} gives {p.location}", p.message, anchor.file, anchor.line)
+                for p in error.problems
+            ]
+        ) from None
+
+
+def _patch_data(
+    data: dict, instance: Instance, scenario: Scenario, name: str, locator: _Locator, extra_policies: Iterable = ()
+) -> None:
+    """Apply one scenario patch to an instance's data (a plain mapping), in
+    place: `set`, then each `scale` and `shift` in list order, then
+    `add_policies`; not validated."""
+    base = ("scenarios", name)
+    problems: list[Problem] = []
     facilities = {item["id"]: item for item in data["facilities"]}
     penalties = {key: item["shortfall_penalty"] for key, item in data["products"].items()}
 
@@ -138,19 +165,9 @@ def patch(
         for p in extra_policies
     ]
     if scenario.description:
-        data["description"] = f"{instance.description or ''} [{name}: {scenario.description}]".strip()
+        data["description"] = f"{data.get('description') or ''} [{name}: {scenario.description}]".strip()
     if problems:
         raise InstanceError(problems)
-    try:
-        return parse_instance(data)
-    except InstanceError as error:
-        anchor = locator.problem(base, "")
-        raise InstanceError(
-            [
-                Problem(f"{'.'.join(base)} gives {p.location}", p.message, anchor.file, anchor.line)
-                for p in error.problems
-            ]
-        ) from None
 
 
 def apply_scenario(
@@ -172,14 +189,35 @@ def apply_scenario(
             raise InstanceError([Problem("scenario", f"unknown scenario {name!r}; the instance has: {known}")])
     if not names and not policies:
         return instance
-    result = instance
     definitions = instance.scenarios
+    if len(names) > 1:
+        result = _composed(instance, names, policies, locator)
+    elif names:
+        result = patch(instance, definitions[names[0]], names[0], locator, policies)
+    else:
+        result = patch(instance, Scenario(), "policies", locator, policies)
+    return result.model_copy(update={"scenarios": definitions, "uncertainty": instance.uncertainty})
+
+
+def _composed(instance: Instance, names: list[str], policies: list, locator: _Locator | None) -> Instance:
+    """Several scenarios, one after the other: patched on one copy of the
+    data and validated once. Where that fails (a composition that breaks a
+    rule, or a value only validation would make usable), each patch is
+    applied and validated in turn, so a problem names the scenario that
+    gives it."""
+    definitions = instance.scenarios
+    data = _instance_data(instance)
+    try:
+        for position, name in enumerate(names):
+            last = position == len(names) - 1
+            _patch_data(data, instance, definitions[name], name, _Locator(), policies if last else ())
+        return parse_instance(data)
+    except (InstanceError, TypeError, ValueError):
+        pass
+    result = instance
     for position, name in enumerate(names):
         last = position == len(names) - 1
         result = patch(result, definitions[name], name, locator, policies if last else ())
-    if not names:
-        result = patch(instance, Scenario(), "policies", locator, policies)
-    result = result.model_copy(update={"scenarios": definitions, "uncertainty": instance.uncertainty})
     return result
 
 

@@ -59,7 +59,7 @@ def test_the_spec_plan_is_evaluated_on_a_kept_model_changed_in_place():
     plan = ree_opt.solve_stochastic(case, value_of_information=False)
     result = ree_opt.evaluate(case, plan, sample={"n": 400, "seed": 3}, replications=0)
     assert len(result.futures) == 8  # 400 draws of 8 combinations, merged
-    assert result.kept_model_reuses == 0  # 8 runs of one future each: nothing to reuse
+    assert result.kept_model_reuses == 8  # every future on the worker's template, changed in place
     assert result.futures["probability"].sum() == A(1.0)
     assert result.futures["shortfall_t"].min() >= 0
 
@@ -162,3 +162,30 @@ def test_evaluate_command(tmp_path, capsys):
     assert "expected cost" in screen and "95%" in screen and "gap" in screen
     assert main(["evaluate", str(SPEC_EXAMPLE)]) == 2
     assert "no `uncertainty` section" in capsys.readouterr().err
+
+
+def test_the_template_costs_each_future_as_its_own_model_does():
+    """The evaluation's template (stochastic/template.py: every facility active
+    and paid for in every period, every demand row, every added policy) gives
+    each future the optimum of the future's own model with the plan's first
+    stage fixed: on the rich generated futures (slips, licence levels, an
+    embargo that adds policies, demand paths, price shocks)."""
+    from ree_opt.stochastic.evaluate import Setup, _solve_alone, _worker
+    from ree_opt.stochastic.solve import tracked_in_every_future
+
+    path = "instances/sampled/baseline_futures.yaml"
+    plan = ree_opt.solve_stochastic(path, sample={"n": 4, "seed": 7}, value_of_information=False)
+    instance = ree_opt.load_instance(path)
+    futures = enumerate_futures(instance.uncertainty, {"n": 12, "seed": 5})
+    setup = Setup(instance, tracked_in_every_future(instance, instance.uncertainty), 1, plan.first_stage_values, "t1")
+    base, template = _worker(setup)
+    assert template.unplaced == 0
+    embargoes = 0
+    for future in futures:
+        data = template.future_data(base, future.scenarios)
+        in_place = template.solve(data)
+        alone, _ = _solve_alone(setup, base, future.scenarios)
+        assert in_place.status == alone.status == "optimal"
+        assert in_place.objective == A(alone.objective, rel=1e-7)
+        embargoes += "cn_embargo" in future.scenario
+    assert embargoes  # a future that adds policies is among them

@@ -11,9 +11,20 @@ shortfall costs its penalty (USD/kg).
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..data import COVERED, ModelData
 from .families import BuiltModel, Terms, rows, variables
 from .flows import product_labels
+
+def _demand_series(data: ModelData, keys, name: str) -> np.ndarray:
+    return np.array([getattr(data.demand[d], name)[t] for d, t in keys], dtype=float)
+
+
+def _quantity(data: ModelData, keys) -> tuple[np.ndarray, np.ndarray]:
+    quantity = _demand_series(data, keys, "quantity_t")
+    return quantity, quantity
+
 
 DELIVERY = variables(
     "deliv", ("demand", "label", "maker", "period"), "t delivered to demand entry d",
@@ -23,10 +34,12 @@ DELIVERY = variables(
 SHORTFALL = variables(
     "short", ("demand", "period"), "t of demand d left unmet in t",
     objective="shortfall_penalty_d(t) USD/kg", words="{demand} (shortfall, {period})",
+    cost_of=lambda data, keys: _demand_series(data, keys, "shortfall_penalty") / 1000.0,
     bounded_by="demand",
 )
 DEMAND = rows(
     "demand", ("demand", "period"), "demand of d in t, t", words="the quantity of {demand} ({period})",
+    bounds_of=_quantity,
 )
 
 

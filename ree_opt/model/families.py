@@ -17,7 +17,8 @@ model/offtakes.py), carries everything another layer needs to know of it:
   dual (`DualWords`), read by the binding table;
 - how it reads in a sentence (`words`: a template over the dimensions),
   for the numerics warnings; what in the data bounds a variable
-  (`bounded_by`), for progressive hedging.
+  (`bounded_by`), for progressive hedging; how its numbers follow a
+  future's data (`cost_of`, `floor_of`, `bounds_of`), for evaluation.
 
 Every other layer (solution tables, binding rows in words, numerics
 warnings, ranging, the first-stage split, the PH adapter, `to_pyomo`) reads
@@ -75,6 +76,15 @@ class Family:
     #: product" (the supply of the entry's product), "nameplate" (the
     #: facility's nameplate capacity), "modules" (an expansion's module count)
     bounded_by: str | None = None
+    #: The numbers a future changes (per-period data: capacity, cost, floors,
+    #: demand), per key, from a ModelData: what lets one kept model serve
+    #: many futures in place (stochastic/template.py). `cost_of(data, keys)`:
+    #: USD million per unit; `floor_of(data, keys)`: column lower bounds;
+    #: rows: `bounds_of(data, keys)` -> (lower, upper). None: the numbers are
+    #: the same in every future (recipes, product data, offtake terms).
+    cost_of: Callable | None = None
+    floor_of: Callable | None = None
+    bounds_of: Callable | None = None
     #: rows: reads the plan's values instead of a dual for the binding table
     #: (take-or-pay paid above what is taken): f(data, view, family, duals, values) -> rows
     binding: Callable | None = None

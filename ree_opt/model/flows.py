@@ -64,6 +64,19 @@ def _unused_contracts(data: ModelData, view, family, duals, values) -> list[tupl
     return rows_out
 
 
+def _facility_series(data: ModelData, keys, name: str, axis: int = 0) -> np.ndarray:
+    """A facility time series (FacilityData attribute) at each key's (facility, period)."""
+    by_id = {f.id: getattr(f, name) for f in data.facilities}
+    return np.array([by_id[key[axis]][key[-1]] for key in keys], dtype=float)
+
+
+def _capacity_bounds(data: ModelData, keys) -> tuple[np.ndarray, np.ndarray]:
+    """cap_f(t) where the facility is active in t, else 0 (an exclusion, a slip)."""
+    active = {f.id: f.active for f in data.facilities}
+    upper = _facility_series(data, keys, "capacity_t") * np.array([active[f][t] for f, t in keys], dtype=float)
+    return np.full(len(keys), -np.inf), upper
+
+
 ACTIVITY = variables(
     "act", ("facility", "label", "maker", "period"), "t of activity of f producing label-l output in t",
     objective="cost_f(t) USD/kg of activity, unless a take-or-pay floor pays it (paid)",
@@ -73,6 +86,8 @@ ACTIVITY = variables(
 PAID = variables(
     "paid", ("facility", "period"), "t of activity paid for (take-or-pay)",
     objective="cost_f(t) USD/kg of activity paid for", words="facility {facility} (paid activity, {period})",
+    cost_of=lambda data, keys: _facility_series(data, keys, "cost_usd_per_kg") / 1000.0,
+    floor_of=lambda data, keys: _facility_series(data, keys, "min_take_t"),
     bounded_by="facility",
 )
 STOCK_HELD = variables(
@@ -104,7 +119,7 @@ CONSUMPTION_BY_MAKER = variables(
 CAPACITY = rows(
     "capacity", ("facility", "period"), "capacity of f in t, t of activity",
     words="the capacity of facility {facility} ({period})",
-    dual=DualWords("USD/kg of activity", _capacity_words),
+    dual=DualWords("USD/kg of activity", _capacity_words), bounds_of=_capacity_bounds,
 )
 TAKE_OR_PAY = rows(
     "take_or_pay", ("facility", "period"), "paid >= activity",

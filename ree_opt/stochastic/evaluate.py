@@ -9,14 +9,13 @@ costs are the plan's in-sample costs) or freshly drawn ones (equal draws
 merged, as section 6 merges them: a distinct future is solved once and
 weighs its share of the draws).
 
-Each worker keeps one HiGHS model per run of futures: a future whose matrix
-has the sparsity pattern of the one before changes it in place (changed
-coefficients, every cost and bound) and HiGHS starts from the previous
-basis; a future with another pattern gets a new HiGHS model. Each future's
-Pyomo model is still built (the per-future builder, `model_of`) to get its
-data; that build is most of the time per future. Runs are cut from the list
-of futures the same way whatever the executor, so serial, processes and Dask
-give the same table.
+Each worker keeps one model for every future, the template (template.py),
+with the plan's first stage fixed once: per future only its data is
+resolved (its scenarios patched once, what it leaves unchanged shared with
+the base) and the numbers that follow it are set in place, and HiGHS starts
+from the last future's basis. No rows are built per future. Runs are cut
+from the list of futures the same way whatever the executor, and each run
+starts afresh, so serial, processes and Dask give the same table.
 
 The optimality gap of the sample-average approximation (Mak, Morton and
 Wood 1999): the lower bound is the mean of the in-sample optima of
@@ -31,6 +30,7 @@ measure the downward bias of an SAA of that size).
 from __future__ import annotations
 
 import math
+import time
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -48,6 +48,7 @@ from ..plan import InstanceLike, paused_garbage_collection
 from ..scenarios import apply_scenario, scenario_names
 from ..solver import highs_model, solve_highs, standard_form
 from .future import future_data, future_model
+from .template import FutureTemplate
 from .futures import Future, enumerate_futures, reveal_index
 from .results import (
     FUTURE_COLUMNS,
@@ -107,6 +108,8 @@ class Evaluation:
     draws: int | None  # the sample size; None: the futures are every combination (exact)
     kept_model_reuses: int = 0  # futures solved on a kept HiGHS model changed in place
     message: str = ""
+    highs_seconds: float = 0.0  # HiGHS's own time solving the futures, over every worker
+    worker_seconds: float = 0.0  # the workers' time on the futures (HiGHS's included)
 
     def summary(self) -> pd.Series:
         low, high = self.confidence_interval
@@ -148,55 +151,24 @@ class Setup:
     instance: Instance  # the base instance, policies added
     tracked: frozenset
     reveal: int
-    plan: dict  # (component, key) -> first-stage value
+    plan: dict  # (family, key) -> first-stage value
     token: str  # names the base data in a worker's cache
 
 
-_BASE_CACHE: dict = {}
+_CACHE: dict = {}
 
 
-def _base_data(setup: Setup):
-    """The base instance resolved once per worker and evaluation."""
-    if setup.token not in _BASE_CACHE:
-        _BASE_CACHE.clear()
-        _BASE_CACHE[setup.token] = resolve(setup.instance, tracked=setup.tracked)
-    return _BASE_CACHE[setup.token]
-
-
-class KeptModel:
-    """One HiGHS model, changed in place from future to future while the
-    sparsity pattern stays the same."""
-
-    def __init__(self):
-        self.highs = None
-        self.shape = None
-        self.indptr = self.indices = self.data = None
-        self.reuses = 0
-
-    def load(self, form, col_lower: np.ndarray, col_upper: np.ndarray) -> None:
-        matrix = form.matrix
-        same = (
-            self.highs is not None and matrix.shape == self.shape
-            and np.array_equal(matrix.indptr, self.indptr) and np.array_equal(matrix.indices, self.indices)
+def _worker(setup: Setup) -> tuple:
+    """The base data and the template with the plan's first stage, made once
+    per worker and evaluation."""
+    if setup.token not in _CACHE:
+        _CACHE.clear()
+        base = resolve(setup.instance, tracked=setup.tracked)
+        template = FutureTemplate(
+            setup.instance, base, setup.reveal, setup.tracked, setup.instance.uncertainty, setup.plan
         )
-        if not same:
-            self.highs = highs_model(
-                matrix, form.cost, col_lower, col_upper, form.row_lower, form.row_upper, integrality=form.integrality,
-            )
-            self.shape, self.indptr, self.indices = matrix.shape, matrix.indptr.copy(), matrix.indices.copy()
-            self.data = matrix.data.copy()
-            return
-        highs = self.highs
-        nrow, ncol = matrix.shape
-        for k in np.flatnonzero(matrix.data != self.data):
-            column = int(np.searchsorted(self.indptr, k, side="right") - 1)
-            highs.changeCoeff(int(self.indices[k]), column, float(matrix.data[k]))
-        self.data = matrix.data.copy()
-        columns = np.arange(ncol, dtype=np.int32)
-        highs.changeColsCost(ncol, columns, form.cost)
-        highs.changeColsBounds(ncol, columns, col_lower, col_upper)
-        highs.changeRowsBounds(nrow, np.arange(nrow, dtype=np.int32), form.row_lower, form.row_upper)
-        self.reuses += 1
+        _CACHE[setup.token] = (base, template)
+    return _CACHE[setup.token]
 
 
 def _fixed_bounds(future, plan: dict, form) -> tuple[np.ndarray, np.ndarray, int]:
@@ -215,32 +187,47 @@ def _fixed_bounds(future, plan: dict, form) -> tuple[np.ndarray, np.ndarray, int
 
 
 def _evaluate_run(setup: Setup, run: list[tuple]) -> list[tuple]:
-    """Solve each future of the run with the first stage fixed: rows
-    (future, scenario, probability, cost_musd, shortfall_t, status, missing, reused)."""
-    base = _base_data(setup)
-    kept = KeptModel()
+    """Solve each future of the run with the first stage fixed, on the
+    worker's template (template.py; a future it cannot solve is built and
+    solved alone): rows (future, scenario, probability, cost_musd,
+    shortfall_t, status, unplaced, in place)."""
+    base, template = _worker(setup)
+    template.highs.clearSolver()  # each run starts afresh: every executor gives the same table
+    started, solving = time.perf_counter(), template.highs_seconds
     rows = []
     for index, scenarios, probability in run:
         with paused_garbage_collection():
-            instance = apply_scenario(setup.instance, list(scenarios)) if scenarios else setup.instance
-            data = future_data(base, instance, setup.reveal, setup.tracked, len(setup.instance.policies))
-            future = future_model(data, setup.reveal)
-            form = standard_form(future.model)
-        lower, upper, missing = _fixed_bounds(future, setup.plan, form)
-        reuses = kept.reuses
-        kept.load(form, lower, upper)
-        integer = np.flatnonzero(form.integrality) if form.integrality is not None else None
-        outcome = solve_highs(kept.highs, integer, duals=False)
+            data = template.future_data(base, scenarios)
+        outcome, future, in_place = template.solve(data), template.future, True
+        if outcome.status != "optimal":
+            outcome, future = _solve_alone(setup, base, scenarios)
+            in_place = False
         cost = shortfall = float("nan")
         status = outcome.status
         if outcome.values is not None:
             cost = outcome.objective
             shortfall = float(sum(unmet_by_product(future, outcome.values).values()))
         if status != "optimal":
-            kept.highs = None  # start the next future afresh
             status = f"{status} ({outcome.message})"
-        rows.append((index, ",".join(scenarios), probability, cost, shortfall, status, missing, kept.reuses > reuses))
+        rows.append((index, ",".join(scenarios), probability, cost, shortfall, status, template.unplaced, in_place))
+    # the run's seconds (HiGHS's own, and all) on its last row, for the benchmark
+    rows[-1] += (template.highs_seconds - solving, time.perf_counter() - started)
     return rows
+
+
+def _solve_alone(setup: Setup, base, scenarios):
+    """One future built from its own data and solved with the plan's first stage fixed."""
+    with paused_garbage_collection():
+        instance = apply_scenario(setup.instance, list(scenarios)) if scenarios else setup.instance
+        data = future_data(base, instance, setup.reveal, setup.tracked, len(setup.instance.policies))
+        future = future_model(data, setup.reveal)
+        form = standard_form(future.model)
+    lower, upper, _ = _fixed_bounds(future, setup.plan, form)
+    integer = np.flatnonzero(form.integrality) if form.integrality is not None else None
+    highs = highs_model(
+        form.matrix, form.cost, lower, upper, form.row_lower, form.row_upper, integrality=form.integrality,
+    )
+    return solve_highs(highs, integer, duals=False), future
 
 
 def _runs(items: list) -> list[list]:
@@ -376,9 +363,9 @@ def summarise(rows: list[tuple], plan: StochasticSolution, draws: int | None) ->
     failed = [(row[0], row[5]) for row in rows if row[5] != "optimal"]
     if failed:
         messages.append(f"{len(failed)} future(s) not solved to optimality, e.g. future {failed[0][0]}: {failed[0][1]}")
-    missing = max((row[6] for row in rows), default=0)
-    if missing:
-        messages.append(f"{missing} first-stage column(s) (tracked makers the plan did not track) left free")
+    unplaced = max((row[6] for row in rows), default=0)
+    if unplaced:
+        messages.append(f"{unplaced} first-stage value(s) of the plan have no column in these futures (left free)")
     solved = table.dropna(subset=["cost_musd"])
     costs, probabilities = solved["cost_musd"].to_numpy(), solved["probability"].to_numpy()
     probabilities = probabilities / probabilities.sum() if len(probabilities) else probabilities
@@ -396,6 +383,8 @@ def summarise(rows: list[tuple], plan: StochasticSolution, draws: int | None) ->
         draws=draws,
         kept_model_reuses=sum(1 for row in rows if row[7]),
         message="; ".join(messages),
+        highs_seconds=sum(row[8] for row in rows if len(row) > 8),
+        worker_seconds=sum(row[9] for row in rows if len(row) > 8),
     )
 
 

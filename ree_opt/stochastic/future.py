@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..data import ModelData, resolve
+from ..data import ModelData, resolve, resolve_again
 from ..instance import Instance
 from ..model import build_model
 from ..model.families import BuiltModel
@@ -65,16 +65,25 @@ def _splice(before: np.ndarray, after: np.ndarray, reveal: int) -> np.ndarray:
     return np.concatenate([before[:reveal], after[reveal:]])
 
 
-def future_data(base: ModelData, instance: Instance, reveal: int, tracked, base_policy_count: int) -> ModelData:
-    """The future's instance resolved, with the base instance's figures before `reveal`."""
-    data = resolve(instance, tracked=tracked)
+def future_data(
+    base: ModelData, instance: Instance, reveal: int, tracked, base_policy_count: int, reuse: bool = False
+) -> ModelData:
+    """The future's instance resolved, with the base instance's figures before
+    `reveal`. With `reuse`, what the future leaves as it is keeps the base's
+    resolution (shared, not copied: for reading only, as the evaluation's
+    template reads it)."""
+    data = resolve_again(base, instance) if reuse else resolve(instance, tracked=tracked)
     for policy in data.policies[base_policy_count:]:
         policy.periods = [t for t in policy.periods if t >= reveal]
     for facility, before in zip(data.facilities, base.facilities, strict=True):
         assert facility.id == before.id
+        if facility is before:
+            continue
         for name in FACILITY_SERIES:
             setattr(facility, name, _splice(getattr(before, name), getattr(facility, name), reveal))
     for entry, before in zip(data.demand, base.demand, strict=True):
+        if entry is before:
+            continue
         for name in DEMAND_SERIES:
             setattr(entry, name, _splice(getattr(before, name), getattr(entry, name), reveal))
     return data
@@ -87,7 +96,8 @@ def future_model(data: ModelData, reveal: int, offtakes: bool = True) -> FutureM
     if contracts:
         for f in data.facilities:
             if f.id in contracts and contracts[f.id].take_or_pay > 0:
-                f.contracted = np.arange(data.period_count) >= reveal
+                after = np.arange(data.period_count) >= reveal
+                f.contracted = after if f.contracted is None else (f.contracted | after)
     model = build_model(data)
     if contracts:
         add_offtakes(model, data, reveal, contracts)

@@ -11,9 +11,17 @@ Math (facilities with `offtake`, periods t >= reveal):
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..data import ModelData, resolve_series
 from ..model.families import BuiltModel, Terms, rows, variables
 from ..model.flows import ACTIVITY, PAID
+
+def _spot_cost(data: ModelData, keys):
+    markup = {f_id: terms.spot_markup or 0.0 for f_id, terms in offtake_terms(data).items()}
+    cost = {f.id: f.cost_usd_per_kg for f in data.facilities}
+    return np.array([markup[f] * cost[f][t] / 1000.0 for f, t in keys], dtype=float)
+
 
 RESERVATION = variables(
     "reserve", ("facility", "period"), "t of activity reserved now under an offtake",
@@ -24,7 +32,7 @@ RESERVATION = variables(
 SPOT_PURCHASE = variables(
     "spot", ("facility", "period"), "t of activity bought beyond the reservation",
     stage="second", objective="spot_markup_f x cost_f(t) USD/kg, on top of paid",
-    words="facility {facility} (spot purchase, {period})",
+    words="facility {facility} (spot purchase, {period})", cost_of=_spot_cost,
     bounded_by="facility",
 )
 WITHIN_RESERVATION = rows(
