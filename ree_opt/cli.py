@@ -150,6 +150,49 @@ def cmd_premium(args) -> int:
     return EXIT_OK
 
 
+def _budgets(text: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        values = []
+    if not values or any(not v >= 0 for v in values):
+        raise CommandError(f"--budgets expects USD million >= 0 separated by commas, got {text!r}", EXIT_BAD_INPUT)
+    return values
+
+
+def cmd_invest(args) -> int:
+    from .analysis import non_china_premium
+    from .funding import budget_curve, expansion_value
+    from .outputs import write_tables
+    from .text import invest_text
+
+    budgets = _budgets(args.budgets)
+    with Progress(3, "building both plans, valuing each expansion, the budget curve", args.quiet) as progress:
+        comparison = non_china_premium(args.instance, scenario=args.scenario, time_limit=args.time_limit)
+        progress(1)
+        if not comparison.ok:
+            bad = comparison.baseline if not comparison.baseline.optimal else comparison.non_china
+            raise CommandError(f"the solve ended {bad.status}: {bad.message}")
+        values = expansion_value(args.instance, scenario=args.scenario)
+        progress(1)
+        curve = budget_curve(args.instance, budgets, scenario=args.scenario, executor=None)
+        progress(1)
+    tables = {
+        "baseline_investments": comparison.baseline.investments,
+        "non_china_investments": comparison.non_china.investments,
+        "expansion_value": values,
+        "budget_curve": curve,
+    }
+    if args.out:
+        write_tables(args.out, tables, inputs=[args.instance])
+    if args.json:
+        _emit_json({name: _records(table) for name, table in tables.items()})
+    else:
+        title = str(args.instance) + (f" [{args.scenario}]" if args.scenario else "")
+        print(invest_text(comparison, values, curve, title))
+    return EXIT_OK
+
+
 def cmd_stochastic(args) -> int:
     from .loading import load_instance
     from .outputs import write_tables
@@ -459,6 +502,15 @@ def parser() -> argparse.ArgumentParser:
     compare.add_argument("--markdown", action="store_true", help="print a Markdown table")
     compare.add_argument("--out", type=Path, help="directory to write scenarios.csv to")
     compare.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+    invest = command("invest", cmd_invest, "what to build and fund: the builds of the plan and the non-China plan, "
+                     "each expansion's value and the budget curve (SPEC section 7)")
+    invest.add_argument("--budgets", default="0,250,500,1000",
+                        help="public capex budgets, USD million, comma separated (default 0,250,500,1000)")
+    invest.add_argument("--scenario", "-s", help="scenario name(s), comma separated, applied in order")
+    invest.add_argument("--time-limit", type=_seconds, metavar="SECONDS", help="seconds each solve may take")
+    invest.add_argument("--out", type=Path, help="directory to write the tables to, as CSV")
+    invest.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
     stochastic = command("stochastic", cmd_stochastic, "decide now under uncertainty: the offtakes to sign and "
                          "the stock to build before the future is known (SPEC section 6)")

@@ -403,6 +403,16 @@ class CompiledModel:
         return len(self.integer_columns) > 0
 
     # -- solving ---------------------------------------------------------------
+    def start_from(self, values: np.ndarray | None) -> None:
+        """A plan the next MIP solve may start from (a warm start: a budget
+        curve's last point, the plan with every expansion allowed)."""
+        if values is None or not self.is_mip:
+            return
+        start = highspy.HighsSolution()
+        start.col_value = np.asarray(values, dtype=float).tolist()
+        start.value_valid = True
+        self.highs.setSolution(start)
+
     def solve(self, tie_break_columns: np.ndarray | None = None, at_optimum=None, duals: bool = True) -> Outcome:
         """Minimize cost; then, among cost-optimal plans, the tie-break columns
         (for a MIP: among plans with its builds, SPEC section 7).

@@ -198,3 +198,36 @@ def test_uncertainty_offtake_and_end_of_horizon_round_trip(tmp_path, spec_exampl
     assert problems_of(path) == [
         f"{path} events!2:2: uncertainty.events[0].outcomes: the probabilities of event 'licences' must sum to 1, got 1.1"
     ]
+
+
+EXPANDING = {
+    "name": "two plants", "periods": [2026, 2027], "discount_rate": 0.05,
+    "products": {"ndpr_oxide": {"shortfall_penalty": 50}},
+    "facilities": [
+        {"id": "plant", "country": "AU", "stage": "separation", "outputs": {"ndpr_oxide": 1.0}, "capacity": 0,
+         "cost": 10, "expansions": [{"name": "m", "capacity": 100, "capex": 1.5, "ramp_up": [0.5], "modules": 2},
+                                    {"name": "n", "capacity": 50, "capex": 1, "lumpy": False, "earliest": 2027}]},
+        {"id": "cn", "country": "CN", "stage": "separation", "outputs": {"ndpr_oxide": 1.0}, "capacity": 100, "cost": 12},
+    ],
+    "demand": [{"segment": "d", "product": "ndpr_oxide", "quantity": 200}],
+}
+
+
+def test_expansions_go_on_their_own_sheet_and_come_back(tmp_path):
+    """One row per expansion on the `expansions` sheet, its facility named;
+    the round trip gives the same instance, and a bad cell there is located."""
+    instance = ree_opt.load_instance(EXPANDING)
+    target = tmp_path / "expanding.xlsx"
+    target.write_bytes(instance_workbook(instance))
+    book = openpyxl.load_workbook(target)
+    sheet = book["expansions"]
+    assert header(sheet)[:3] == ["facility", "name", "capacity"]
+    assert [row[:2] for row in sheet.iter_rows(min_row=2, values_only=True)] == [("plant", "m"), ("plant", "n")]
+    assert "expansions" not in header(book["facilities"])
+    assert ree_opt.load_instance(target) == instance
+    set_cell(sheet, 3, "capacity", "lots")
+    set_cell(sheet, 2, "facility", "nowhere")
+    book.save(target)
+    found = problems_of(target)
+    assert any("expansions!A2" in p and "nowhere" in p for p in found)
+    assert any("expansions!C3" in p and "expected a number" in p for p in found)

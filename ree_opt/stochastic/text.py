@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..text import by_period, musd, render_table
+from ..text import builds_text, by_period, musd, render_table
 from .results import StochasticSolution
 
 
@@ -37,6 +37,8 @@ def stochastic_text(solution: StochasticSolution, title: str, worst: int = 3) ->
             money("VSS (vs. signing the nominal plan)", s.vss),
             money("EVPI (vs. knowing the future)", s.evpi),
         ]
+    if s.first_stage.has_expansions:
+        lines += [""] + builds_text(s.first_stage, f"Builds decided before {s.reveal}, shared by every future")
     lines += ["", "Offtakes to sign now (t of activity reserved):"]
     if s.offtakes.empty:
         lines.append("  (none)")
