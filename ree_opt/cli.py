@@ -47,6 +47,16 @@ def _workbook(path: Path | None) -> bool:
     return path is not None and path.suffix.lower() == ".xlsx"
 
 
+def _wrote(args, written) -> None:
+    """The "wrote ..." line after the answer (not with --json: stdout is then JSON)."""
+    if args.json or not written:
+        return
+    if isinstance(written, list):
+        print(f"wrote {len(written)} CSV table{'s' if len(written) != 1 else ''} to {args.out}")
+    else:
+        print(f"wrote {args.out} ({Path(written).stat().st_size / 1024:,.0f} KB)")
+
+
 def _covered(instance_path) -> list[str]:
     from .loading import load_instance
 
@@ -85,12 +95,14 @@ def cmd_solve(args) -> int:
         )
     except ImportError as error:  # second_solver.SolverUnavailable: CBC is not installed
         raise CommandError(str(error)) from None
+    written = None
     if args.out and solution.optimal and _workbook(args.out):
         from .workbook import solution_sheets, write_workbook
 
-        write_workbook(args.out, *solution_sheets(solution, covered=_covered(args.instance)), inputs=[args.instance])
+        written = write_workbook(args.out, *solution_sheets(solution, covered=_covered(args.instance)),
+                                 inputs=[args.instance])
     elif args.out and solution.optimal:
-        write_tables(args.out, solution.tables(), inputs=[args.instance])
+        written = write_tables(args.out, solution.tables(), inputs=[args.instance])
     if args.json:
         payload = {
             "status": solution.status, "objective_musd": solution.objective, "message": solution.message,
@@ -100,6 +112,7 @@ def cmd_solve(args) -> int:
         _emit_json(payload)
     else:
         print(solution_text(solution))
+    _wrote(args, written)
     for warning in solution.warnings:
         print(f"ree-opt: warning: {warning}", file=sys.stderr)
     if not solution.optimal:
@@ -125,13 +138,15 @@ def cmd_premium(args) -> int:
         "non_china_activity": comparison.non_china.activity,
         "non_china_binding": comparison.non_china.binding,
     }
+    written = None
     if _workbook(args.out):
         from .workbook import comparison_sheets, write_workbook
 
         title = f"ree-opt: the non-China premium of {args.instance.name}" + (f" [{args.scenario}]" if args.scenario else "")
-        write_workbook(args.out, *comparison_sheets(comparison, title, covered=_covered(args.instance)), inputs=[args.instance])
+        written = write_workbook(args.out, *comparison_sheets(comparison, title, covered=_covered(args.instance)),
+                                 inputs=[args.instance])
     elif args.out:
-        write_tables(args.out, tables, inputs=[args.instance])
+        written = write_tables(args.out, tables, inputs=[args.instance])
     if args.json:
         _emit_json(
             {
@@ -145,6 +160,7 @@ def cmd_premium(args) -> int:
     else:
         title = str(args.instance) + (f" [{args.scenario}]" if args.scenario else "")
         print(comparison_text(comparison, title))
+    _wrote(args, written)
     for warning in dict.fromkeys(comparison.baseline.warnings + comparison.non_china.warnings):
         print(f"ree-opt: warning: {warning}", file=sys.stderr)
     return EXIT_OK
@@ -168,14 +184,15 @@ def cmd_stochastic(args) -> int:
         )
         progress(1)
     tables = stochastic_tables(solution)
+    written = None
     if args.out and solution.optimal and _workbook(args.out):
         from .workbook import write_workbook
 
         lines = [(name.replace("_", " "), value, "") for name, value in solution.summary().items()]
-        write_workbook(args.out, f"Decide now, under uncertainty: {args.instance}", lines,
-                       {k: v for k, v in tables.items() if k != "summary"}, inputs=[args.instance])
+        written = write_workbook(args.out, f"Decide now, under uncertainty: {args.instance}", lines,
+                                 {k: v for k, v in tables.items() if k != "summary"}, inputs=[args.instance])
     elif args.out and solution.optimal:
-        write_tables(args.out, tables, inputs=[args.instance])
+        written = write_tables(args.out, tables, inputs=[args.instance])
     if args.json:
         _emit_json({
             "status": solution.status,
@@ -184,6 +201,7 @@ def cmd_stochastic(args) -> int:
         })
     else:
         print(stochastic_text(solution, str(args.instance)))
+    _wrote(args, written)
     if not solution.optimal:
         raise CommandError(f"the solve ended {solution.status}: {solution.message}")
     return EXIT_OK
@@ -225,13 +243,13 @@ def cmd_evaluate(args) -> int:
         evaluation = evaluate(instance, plan, sample=fresh, executor=executor,
                               replications=args.replications, progress=progress)
     tables = {"summary": evaluation.summary(), "futures": evaluation.futures}
-    if args.out:
-        write_tables(args.out, tables, inputs=[args.instance])
+    written = write_tables(args.out, tables, inputs=[args.instance]) if args.out else None
     if args.json:
         _emit_json({"message": evaluation.message, **{name: _records(t) for name, t in tables.items()},
                     "replications": evaluation.gap.replications if evaluation.gap else []})
     else:
         print(evaluation_text(evaluation, plan, str(args.instance)))
+    _wrote(args, written)
     return EXIT_OK
 
 
@@ -402,10 +420,26 @@ def cmd_schema(args) -> int:
     return EXIT_OK
 
 
+def _number_in(low: float, high: float, closed: bool):
+    """An argparse type: a number in [low, high] (or [low, high))."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not (low <= value <= high if closed else low <= value < high):
+            raise argparse.ArgumentTypeError(
+                f"expected a number in [{low:g}, {high:g}{']' if closed else ')'}, got {text!r}")
+        return value
+    return parse
+
+
 def plan_options(sub) -> None:
     """How the stochastic plan is chosen: the CVaR weight and level, the futures drawn."""
-    sub.add_argument("--omega", type=float, help="weight of CVaR in the plan's objective, in [0, 1]")
-    sub.add_argument("--alpha", type=float, help="CVaR level in [0, 1): the mean of the worst (1 - alpha)")
+    sub.add_argument("--omega", type=_number_in(0.0, 1.0, True), metavar="W",
+                     help="weight of CVaR in the plan's objective, in [0, 1]")
+    sub.add_argument("--alpha", type=_number_in(0.0, 1.0, False), metavar="A",
+                     help="CVaR level in [0, 1): the mean of the worst (1 - alpha)")
     sub.add_argument("--sample", type=int, metavar="N", help="choose the plan on N drawn futures instead of every combination")
     sub.add_argument("--seed", type=int, help="seed of the plan's draws (with --sample; default 0)")
 
@@ -421,7 +455,8 @@ def parser() -> argparse.ArgumentParser:
     commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name, function, help_text):
-        sub = commands.add_parser(name, help=help_text, description=help_text)
+        # `help` is %-formatted by argparse (95%% shows as 95%); `description` is printed as it is
+        sub = commands.add_parser(name, help=help_text, description=help_text.replace("%%", "%"))
         sub.add_argument("instance", type=Path, help="instance file (YAML, JSON or an .xlsx workbook)")
         sub.add_argument("--json", action="store_true", help="print JSON for machines")
         sub.set_defaults(function=function)

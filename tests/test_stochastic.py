@@ -344,8 +344,8 @@ def test_uncertainty_is_validated_with_locations(tmp_path):
         "uncertainty.omega: expected a number <= 1.0 (got 1.5)",
         "uncertainty.sample.n: expected a number >= 1 (got 0)",
         "uncertainty.sample.seed: expected an integer (got 'x')",
-        "facilities[0].offtake.fee: expected a number >= 0",
-        "facilities[0].offtake.take_or_pay: expected a number <= 1.0 (got 2)",
+        "facilities[0] (lynas_ndpr).offtake.fee: expected a number >= 0",
+        "facilities[0] (lynas_ndpr).offtake.take_or_pay: expected a number <= 1.0 (got 2)",
     ):
         assert expected in text
     data["facilities"][0].pop("offtake")
