@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from . import dual_words
 from .data import COVERED, STOCK, UNTRACKED, ModelData
 from .display import solution_html, solution_summary
 from .ranging import RawRanging, empty_ranging, ranging_table
@@ -296,9 +297,13 @@ def unused_contracts(data: ModelData, compiled: CompiledModel, values: np.ndarra
 
 
 def binding(data: ModelData, compiled: CompiledModel, duals: np.ndarray, values: np.ndarray) -> pd.DataFrame:
-    """The inequality rows with a non-zero dual, largest first, in words; and
+    """The inequality rows with a non-zero dual, largest first, in words
+    (dual_words.py: the product words and unit of each family's dual); and
     the take-or-pay floors paid above what the plan takes."""
     facilities = {f.id: f for f in data.facilities}
+    side = dual_words.byproducts(
+        data.products, (d.product for d in data.demand), (p for f in data.facilities for p in f.inputs)
+    )
     rows = []
 
     def read(family):
@@ -309,47 +314,27 @@ def binding(data: ModelData, compiled: CompiledModel, duals: np.ndarray, values:
 
     for (f_id, t), dual in read("capacity"):
         value = -dual * 1000.0
-        f = facilities[f_id]
-        rows.append((
-            "capacity", f"{f_id} {_period(data, t)}", value, "USD/kg of activity",
-            f"capacity of {f.name} ({f.country}, {f.stage}) limits the plan in {_period(data, t)}: "
-            f"one more tonne of activity would save USD {value:,.0f}/kg",
-        ))
+        rows.append(("capacity", f"{f_id} {_period(data, t)}", value,
+                     *dual_words.capacity(facilities[f_id], _period(data, t), value, side)))
     for (f_id, t), unused_t in unused_contracts(data, compiled, values).items():
-        f = facilities[f_id]
-        value = f.cost_usd_per_kg[t]
-        rows.append((
-            "take_or_pay", f"{f_id} {_period(data, t)}", value, "USD/kg paid, not taken",
-            f"the take-or-pay floor of {f.name} in {_period(data, t)} pays for {unused_t:,.0f} t "
-            f"the plan does not take (USD {value * unused_t / 1000:,.2f} million)",
-        ))
+        value = facilities[f_id].cost_usd_per_kg[t]
+        rows.append(("take_or_pay", f"{f_id} {_period(data, t)}", value,
+                     *dual_words.take_or_pay(facilities[f_id], _period(data, t), value, unused_t, side)))
     for (p, t), dual in read("sales_limit"):
         value = -dual * 1000.0
-        rows.append((
-            "sales_limit", f"{p} {_period(data, t)}", value, "USD/kg sold",
-            f"the sales limit of {p} in {_period(data, t)}: one more tonne sold would earn USD {value:,.0f}/kg",
-        ))
+        rows.append(("sales_limit", f"{p} {_period(data, t)}", value, *dual_words.sales_limit(p, _period(data, t), value)))
     for (i, p, t), dual in read("covered_share"):
         value = -dual * 1000.0
-        rows.append((
-            "covered_share", f"policies[{i}] {p} {_period(data, t)}", value, "USD/kg of covered delivery",
-            f"the covered-share cap on {p} in {_period(data, t)} binds: one more tonne of covered "
-            f"material allowed would save USD {value:,.0f}/kg",
-        ))
+        rows.append(("covered_share", f"policies[{i}] {p} {_period(data, t)}", value,
+                     *dual_words.covered_share(p, _period(data, t), value)))
     for (i, p, c, t), dual in read("country_share"):
         value = -dual * 1000.0
-        rows.append((
-            "country_share", f"policies[{i}] {p} {c} {_period(data, t)}", value, "USD/kg of use",
-            f"the single-country cap on {p} from {c} in {_period(data, t)} binds: one more tonne of "
-            f"use allowed from {c} would save USD {value:,.0f}/kg",
-        ))
+        rows.append(("country_share", f"policies[{i}] {p} {c} {_period(data, t)}", value,
+                     *dual_words.country_share(p, c, _period(data, t), value)))
     for (i, p, t), dual in read("average_risk"):
         value = -dual * 1000.0
-        rows.append((
-            "average_risk", f"policies[{i}] {p} {_period(data, t)}", value, "USD/kg of risk-weighted excess use",
-            f"the average-risk cap on {p} in {_period(data, t)} binds: USD {value:,.0f} per kg of "
-            "risk-weighted excess use (not per kg of product)",
-        ))
+        rows.append(("average_risk", f"policies[{i}] {p} {_period(data, t)}", value,
+                     *dual_words.average_risk(p, _period(data, t), value)))
     frame = pd.DataFrame(rows, columns=BINDING_COLUMNS)
     if frame.empty:
         return frame
