@@ -11,6 +11,7 @@ import argparse
 import json
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -177,12 +178,16 @@ def cmd_stochastic(args) -> int:
         sample = {"n": args.sample, "seed": args.seed if args.seed is not None else 0}
     instance = load_instance(args.instance)
     count = instance.uncertainty.future_count(sample) if instance.uncertainty else 0
-    with Progress(count + 1, f"building {count} futures, then solving", args.quiet) as progress:
+    from .stochastic.decision import BUILD_WEIGHT, SOLVE_WEIGHT_PER_FUTURE
+
+    # weighed by cost: the extensive form's solves (the plan, the wait-and-see and nominal-plan ones) dwarf the builds
+    solves = 2 * count * SOLVE_WEIGHT_PER_FUTURE
+    with Progress(count * BUILD_WEIGHT + solves, f"building {count} futures, then solving", args.quiet) as progress:
         solution = solve_stochastic(
             instance, alpha=args.alpha, omega=args.omega, sample=sample, time_limit=args.time_limit,
-            progress=progress,
+            progress=lambda n=1: progress(n * BUILD_WEIGHT),
         )
-        progress(1)
+        progress(solves, "solved")
     tables = stochastic_tables(solution)
     written = None
     if args.out and solution.optimal and _workbook(args.out):
@@ -273,26 +278,47 @@ def _values(text: str) -> list[float]:
 
 
 class Progress:
-    """A progress bar on the terminal (rich), silent elsewhere or with --quiet."""
+    """A progress bar on the terminal (rich); elsewhere (a file, a pipe, CI) a
+    line on stderr per step that names itself; nothing with --quiet.
 
-    def __init__(self, total: int, label: str, quiet: bool = False):
+    Called as `progress(amount=1, label=None)`: `amount` is the step's weight
+    (the report weighs its solves by their cost, so the bar moves with time)."""
+
+    def __init__(self, total: float, label: str, quiet: bool = False):
         self.bar = None
-        if not quiet and sys.stderr.isatty():
-            try:
-                from rich.progress import Progress as RichProgress
-            except ImportError:  # pragma: no cover - rich is a dependency
-                return
-            self.bar = RichProgress(transient=True)
-            self.task = self.bar.add_task(label, total=total)
+        self.lines = False
+        self.total, self.done = float(total), 0.0
+        self.started = time.monotonic()
+        self.last_label, self.last_line = None, self.started
+        if quiet:
+            return
+        if not sys.stderr.isatty():
+            self.lines = True
+            return
+        try:
+            from rich.progress import Progress as RichProgress
+        except ImportError:  # pragma: no cover - rich is a dependency
+            return
+        self.bar = RichProgress(transient=True)
+        self.task = self.bar.add_task(label, total=total)
 
     def __enter__(self):
         if self.bar:
             self.bar.start()
         return self
 
-    def __call__(self, done: int = 1) -> None:
+    def __call__(self, done: float = 1, label: str | None = None) -> None:
+        self.done += done
         if self.bar:
             self.bar.advance(self.task, done)
+        elif self.lines and label:
+            # a line per step; a run of steps under one label (24 futures built) is one line,
+            # again every 10 s while it lasts
+            now = time.monotonic()
+            if label != self.last_label or now - self.last_line >= 10.0:
+                share = 100.0 * min(1.0, self.done / self.total) if self.total > 0 else 100.0
+                print(f"ree-opt: {share:3.0f}%  {label}  ({now - self.started:,.1f} s)", file=sys.stderr, flush=True)
+                self.last_label, self.last_line = label, now
 
     def __exit__(self, *_):
         if self.bar:
@@ -383,19 +409,20 @@ def _report_format(args) -> str:
 
 def cmd_report(args) -> int:
     from .report import ReportError, build_report, collect, step_count
+    from .report.data import DRAW_WEIGHT
 
     report_format = _report_format(args)
     output = args.output
     if output is None:
         stem = args.instance.stem + "-report"
         output = Path(stem if report_format == "csv" else f"{stem}.{report_format}")
-    with Progress(step_count(args.instance) + 1, "solving and drawing the report", args.quiet) as progress:
+    with Progress(step_count(args.instance) + DRAW_WEIGHT, "solving and drawing the report", args.quiet) as progress:
         try:
             data = collect(args.instance, scenario=args.scenario, progress=progress)
         except ReportError as error:
             raise CommandError(str(error)) from None
         written = build_report(args.instance, output, format=report_format, data=data)
-        progress(1)
+        progress(DRAW_WEIGHT, "the report drawn and written")
     summary = data.summary
     if args.json:
         _emit_json({"report": str(written), "format": report_format, "summary": _records(summary)})

@@ -25,7 +25,7 @@ def test_premium_text_shows_the_answer(capsys, spec_example):
     assert "of which unmet-demand penalty    USD       360.00 million" in out
     assert "ndpr_oxide   900" in out
     assert "ndpr_oxide 2027" in out
-    assert "covered-share cap on ndpr_oxide in 2026 binds" in out
+    assert "covered-share cap on NdPr oxide in 2026 binds" in out
     assert len(out.splitlines()) < 40  # under a screen
 
 
