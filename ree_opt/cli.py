@@ -64,6 +64,14 @@ def _covered(instance_path) -> list[str]:
     return list(load_instance(instance_path).covered_countries)
 
 
+def _colors(instance_path) -> dict:
+    """Each country's colour, the report's (ree_opt.colors)."""
+    from .colors import instance_colors
+    from .loading import load_instance
+
+    return instance_colors(load_instance(instance_path))
+
+
 def cmd_validate(args) -> int:
     from .loading import load_instance
 
@@ -100,7 +108,7 @@ def cmd_solve(args) -> int:
     if args.out and solution.optimal and _workbook(args.out):
         from .workbook import solution_sheets, write_workbook
 
-        written = write_workbook(args.out, *solution_sheets(solution, covered=_covered(args.instance)),
+        written = write_workbook(args.out, *solution_sheets(solution, covered=_covered(args.instance), colors=_colors(args.instance)),
                                  inputs=[args.instance])
     elif args.out and solution.optimal:
         written = write_tables(args.out, solution.tables(), inputs=[args.instance])
@@ -144,7 +152,8 @@ def cmd_premium(args) -> int:
         from .workbook import comparison_sheets, write_workbook
 
         title = f"ree-opt: the non-China premium of {args.instance.name}" + (f" [{args.scenario}]" if args.scenario else "")
-        written = write_workbook(args.out, *comparison_sheets(comparison, title, covered=_covered(args.instance)),
+        written = write_workbook(args.out, *comparison_sheets(comparison, title, covered=_covered(args.instance),
+                                                                   colors=_colors(args.instance)),
                                  inputs=[args.instance])
     elif args.out:
         written = write_tables(args.out, tables, inputs=[args.instance])

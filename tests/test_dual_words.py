@@ -80,5 +80,5 @@ def test_screen_report_and_workbook_say_the_same(tmp_path):
     assert tables["non_china_binding"]["unit"].iloc[0] == "USD/kg of Dy oxide capacity"
     data = ReportData(instance=ree_opt.load_instance(BASELINE), instance_path=None, scenario=None,
                       comparison=comparison, curve=None, tornado=None, scenarios=None)
-    table = next(b for b in layout.binding(data).blocks if getattr(b, "id", "") == "table-binding-non-china")
+    table = next(b for b in layout.binding(data) if getattr(b, "id", "") == "table-binding-non-china")
     assert [c.text for c in table.rows[0][1:4]] == [top["meaning"], "6,050", "USD/kg of Dy oxide capacity"]
