@@ -415,3 +415,18 @@ def test_progress_prints_a_line_per_step_when_not_on_a_terminal(capsys):
     lines = capsys.readouterr().err.splitlines()
     assert [line.split("  (")[0] for line in lines] == [
         "ree-opt:  50%  the tornado", "ree-opt: 100%  decisions under uncertainty: the plan at omega 0"]
+
+
+def test_the_sourcing_chart_counts_tonnes_as_they_arrive():
+    """three_month_lead: 75% of a year's output lands in-year, 25% the next.
+    kept: activity 133.3, 88.9, 77.8 t lands 100 t in each year (2028's
+    whole output counts in 2028), level with demand. lost: 133.3, 166.7, 0 t
+    lands 100, 158.3 (58.3 held for 2028) and 41.7 t."""
+    for end, expected in (("kept", [100.0, 100.0, 100.0]), ("lost", [100.0, 475 / 3, 125 / 3])):
+        data = collect(three_month_lead(end), shares=[1.0, 0.0])
+        supply = data.supply()
+        part = supply[supply["plan"] == "baseline"].set_index("period")["quantity_t"]
+        assert [part.get(p, 0.0) for p in (2026, 2027, 2028)] == A(expected, rel=1e-6), end
+        demand = data.demand().set_index("period")["quantity_t"]
+        assert list(demand) == A([100.0, 100.0, 100.0])
+    assert data.chart_products() == ["ox"]  # none of NdPr, Dy, Tb, magnets: the products asked for

@@ -88,3 +88,25 @@ def test_report_without_uncertainty_has_no_section_8(tmp_path):
     assert data.stochastic is None
     html = build_report(SPEC_EXAMPLE, tmp_path / "report.html", data=data).read_text()
     assert 'id="uncertainty"' not in html and "What to sign now" not in html
+
+
+def test_what_to_sign_opens_in_chromium(tmp_path):
+    from browser import Browser, chromium_path
+
+    if chromium_path() is None:
+        pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
+    path = uncertain_spec_example(tmp_path)
+    html = build_report(path, tmp_path / "report.html", data=collect(path, shares=[1.0, 0.0]))
+    with Browser(width=1280, height=900) as browser:
+        browser.open(html.as_uri())
+        assert browser.errors() == [] and browser.requests() == [html.as_uri()]
+        heads = browser.evaluate("[...document.querySelectorAll('#table-sign-covered thead th')].map(t => t.textContent)")
+        assert heads[:4] == ["Facility", "Country", "Product (t per period)", "Plan"]
+        plans = browser.evaluate("[...document.querySelectorAll('#table-plans thead th')].map(t => t.textContent)")
+        assert plans == ["", "Risk-neutral", "Risk-averse (omega 0.5)"]
+        order = browser.evaluate("[...document.querySelectorAll('section.report')].map(s => s.id)")
+        assert order[-2:] == ["uncertainty", "inputs"]  # the decision before the appendix
+        for chart in ("chart-mix", "chart-futures", "chart-frontier"):
+            width, height = browser.evaluate(
+                f"(() => {{ const r = document.querySelector('#{chart} > svg').getBoundingClientRect(); return [r.width, r.height]; }})()")
+            assert width > 600 and height > 150, chart
