@@ -26,7 +26,7 @@ def uncertain_spec_example(tmp_path):
 
 def test_report_shows_the_decision_under_uncertainty(tmp_path):
     path = uncertain_spec_example(tmp_path)
-    data = collect(path)
+    data = collect(path, shares=[1.0, 0.0])
     expected = ree_opt.solve_stochastic(path)
     averse = ree_opt.solve_stochastic(path, omega=0.5)
     assert sorted(data.stochastic_plans) == [0.0, 0.5]  # the instance's omega is 0: 0.5 beside it

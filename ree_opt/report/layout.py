@@ -614,7 +614,7 @@ def uncertainty(data: ReportData) -> list:
     omegas = list(plans)
     neutral, averse = plans[omegas[0]], plans[omegas[-1]]
     s = data.stochastic
-    reveal, tail = s.reveal, fmt.percent(100 * (1 - s.alpha))
+    reveal, tail = s.reveal, f"{100 * (1 - s.alpha):.3g}%"
     blocks: list = [Paragraph(
         f"Before {reveal} the buyer signs offtakes and builds stock without knowing which of the {len(s.futures)} "
         f"futures of the instance's uncertainty section comes. Two plans, side by side: the risk-neutral plan, of "
