@@ -52,6 +52,7 @@ from .instance import (
     Scenario,
     _Locator,
     format_location,
+    with_entities,
 )
 from .outputs import write_bytes
 
@@ -275,6 +276,15 @@ def read_workbook(path: str | os.PathLike) -> tuple[dict, _CellLocator]:
         workbook.close()
 
     known = {"instance", "sources", "events", "expansions"} | set(TABLES)
+    if not known & set(sheets):  # one hint, not a line per sheet
+        what = (
+            "an answer workbook written by ree-opt (it opens on a `summary` sheet), not an instance"
+            if "summary" in sheets else "a workbook with none of the instance's sheets"
+        )
+        raise InstanceError([Problem("", (
+            f"this is {what}: give the instance itself (YAML, JSON, or a workbook made by "
+            "`ree-opt convert INSTANCE.yaml INSTANCE.xlsx`, with sheets instance, products, facilities, ...)"
+        ), display)])
     for name, sheet in sheets.items():
         if name not in known and name not in Instance.model_fields:
             problems.append(
@@ -315,7 +325,7 @@ def read_workbook(path: str | os.PathLike) -> tuple[dict, _CellLocator]:
             except InstanceError as error:
                 seen = {p.location for p in problems}
                 problems += [p for p in error.problems if p.location not in seen]
-        raise InstanceError(problems)
+        raise InstanceError(with_entities(problems, data))
     return data, locator
 
 
@@ -400,15 +410,20 @@ def _read_table(sheet, name, model, key, periods, cells, problems, display) -> l
                 path = (name, label if key else position, field)
                 problems.append(Problem(format_location(path), _bad_yaml(error), f"{display} {sheet.ref(number, index)}"))
                 value = raw
+            both = Problem(  # a cell's problem, not the workbook's: the rest is still validated
+                format_location((name, label if key else position, field)),
+                f"give {field} either in one column or per period ({field}[...]), not both",
+                f"{display} {sheet.ref(number, index)}",
+            )
             if sub is None:
                 if isinstance(entity.get(field), dict) and field in entity:
-                    problems.append(Problem("", f"{sheet.ref(number, index)}: give {field} either in one column or per period ({field}[...]), not both", display))
+                    problems.append(both)
                     continue
                 entity[field] = value
             else:
                 target = entity.setdefault(field, {})
                 if not isinstance(target, dict):
-                    problems.append(Problem("", f"{sheet.ref(number, index)}: give {field} either in one column or per period ({field}[...]), not both", display))
+                    problems.append(both)
                     continue
                 target[sub] = value
         if key and label is None:

@@ -336,8 +336,8 @@ def binding(data: ModelData, compiled, duals: np.ndarray, values: np.ndarray) ->
         for key, row in zip(keys, index):
             if row >= 0 and abs(duals[row]) > DUAL_TOLERANCE:
                 value = family.dual.scale * duals[row]
-                where, meaning = family.dual.describe(data, key, value)
-                rows.append((family.name, where, value, family.dual.unit, meaning))
+                where, unit, meaning = family.dual.describe(data, key, value)
+                rows.append((family.name, where, value, unit, meaning))
     frame = pd.DataFrame(rows, columns=BINDING_COLUMNS)
     if frame.empty:
         return frame

@@ -91,23 +91,21 @@ def comparison_text(comparison: Comparison, title: str = "", top: int = 3) -> st
         return f"{title}: {bad.status}. {bad.message}"
     c = comparison
     width = 34
+    base_kg, clean_kg = c.supply_usd_per_kg
     lines = [
         f"Non-China premium: {title}".rstrip(": "),
-        f"  {'baseline cost':<{width}} USD {musd(c.baseline.objective):>12} million",
-        f"  {'non-China (whole chain) cost':<{width}} USD {musd(c.non_china.objective):>12} million",
-        f"  {'premium':<{width}} USD {musd(c.premium_musd):>12} million ({c.premium_pct:,.1f}%)",
+        f"  {'supply premium':<{width}} USD {musd(c.supply_premium_musd):>12} million"
+        f"  ({clean_kg - base_kg:+,.1f} USD/kg delivered: {clean_kg:,.1f} against {base_kg:,.1f}; no penalty in it)",
+        f"  {'premium with unmet-demand penalty':<{width}} USD {musd(c.premium_musd):>12} million ({c.premium_pct:,.1f}%)",
         f"  {'  of which supply':<{width}} USD {musd(c.supply_premium_musd):>12} million",
         f"  {'  of which unmet-demand penalty':<{width}} USD {musd(c.shortfall_premium_musd):>12} million"
         "  (penalties are assumptions)",
+        f"  {'baseline cost':<{width}} USD {musd(c.baseline.objective):>12} million",
+        f"  {'non-China (whole chain) cost':<{width}} USD {musd(c.non_china.objective):>12} million",
     ]
-    base_kg, clean_kg = c.supply_usd_per_kg
-    lines.append(
-        f"  supply cost per kg delivered: baseline USD {base_kg:,.1f}/kg, non-China USD {clean_kg:,.1f}/kg "
-        f"({clean_kg - base_kg:+,.1f}/kg; no penalty in it)"
-    )
     if len(c.supply_premium_usd_per_kg) > 1:
         parts = [f"{p} USD {v:+,.1f}/kg" for p, v in c.supply_premium_usd_per_kg.items()]
-        lines.append("  per product (its clean cap alone): " + ", ".join(parts))
+        lines.append("  supply premium per product (its clean cap alone): " + ", ".join(parts))
     unmet = c.unmet
     unmet = unmet[unmet["non_china_t"] > 0.5]
     lines += ["", "Unmet demand without China, t:"]
@@ -120,7 +118,9 @@ def comparison_text(comparison: Comparison, title: str = "", top: int = 3) -> st
     firsts = []
     for product, period in c.first_full_period.items():
         firsts.append(f"{product} {period}" if period is not None else f"{product} not by {c.periods[-1]}")
-    lines += ["", "First period the clean chain meets demand in full: " + ", ".join(firsts)]
+    lines += ["", "First period the non-China plan serves all demand: " + ", ".join(firsts)]
+    if not unmet.empty:
+        lines.append("  (at the assumed penalties: a cost trade-off, not the first period a clean chain can exist)")
     if c.baseline.has_expansions:
         lines += [""] + builds_text(c.baseline, "Builds of the baseline plan")
         lines += [""] + builds_text(c.non_china, "Builds of the non-China plan")
