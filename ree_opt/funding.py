@@ -59,13 +59,18 @@ def expansion_value(
     instance: InstanceLike,
     scenario: str | Sequence[str] | None = None,
     policies: Iterable = (),
+    progress=None,
 ) -> pd.DataFrame:
     """For each expansion, what the plan and the non-China plan would cost
     without it (every other expansion still allowed) minus what they cost
     with all: the value of keeping that option open (USD million, >= 0 up
-    to the MIP gap), beside the modules each plan builds with all."""
+    to the MIP gap), beside the modules each plan builds with all.
+    `progress(n)` is called with the number of solves as they finish (2 +
+    2 per expansion in all)."""
+    progress = progress or (lambda done=1: None)
     plans = _plans(instance, scenario, list(policies))
     every = [plan.solve(tie_break=False, ranging=False) for plan in plans]
+    progress(2)
     starts = [plan.last_values for plan in plans]
     rows = []
     for facility, expansion in expansions_of(plans[0].instance):
@@ -85,6 +90,7 @@ def expansion_value(
             int(expansion.modules), without[0], without[1],
             built_modules(every[0], facility.id, expansion.name), built_modules(every[1], facility.id, expansion.name),
         ))
+        progress(2)
     return pd.DataFrame(rows, columns=VALUE_COLUMNS)
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 from browser import Browser, chromium_path
-from builders import demand, facility, instance
+from builders import demand, facility, instance, two_funded_plants
 
 import ree_opt
 from ree_opt.analysis import premium_curve, sweep, tornado
@@ -21,7 +21,7 @@ from ree_opt.outputs import OutputError
 from ree_opt.ranging import tightest
 from ree_opt.report import build_report, collect, layout, report_factors
 from ree_opt.report import numbers as fmt
-from ree_opt.report.data import DEFAULT_SHARES, RANGING_TOP, numbered_sections
+from ree_opt.report.data import DEFAULT_SHARES, RANGING_TOP, numbered_sections, step_count
 
 SPEC_EXAMPLE = Path(__file__).resolve().parent / "instances" / "spec_example.yaml"
 A = pytest.approx
@@ -430,3 +430,131 @@ def test_the_sourcing_chart_counts_tonnes_as_they_arrive():
         demand = data.demand().set_index("period")["quantity_t"]
         assert list(demand) == A([100.0, 100.0, 100.0])
     assert data.chart_products() == ["ox"]  # none of NdPr, Dy, Tb, magnets: the products asked for
+
+
+# --------------------------------------------------------------------------
+# What to fund (SPEC section 7): builders.two_funded_plants derives every number
+
+FUND_BUDGETS = [0, 2, 3]
+FUND_TABLES = {"builds", "budget_curve", "expansion_values"}
+
+
+@pytest.fixture(scope="module")
+def fund_report(tmp_path_factory):
+    data = collect(two_funded_plants(), shares=[1.0, 0.0], budgets=FUND_BUDGETS)
+    html = build_report(two_funded_plants(), tmp_path_factory.mktemp("fund") / "report.html", data=data)
+    return data, html
+
+
+def test_what_to_fund_is_the_libraries_answer(fund_report):
+    from ree_opt.funding import budget_curve, expansion_value
+
+    data, _ = fund_report
+    curve = budget_curve(two_funded_plants(), FUND_BUDGETS, executor=None)
+    pd.testing.assert_frame_equal(data.budget_curve, curve)
+    pd.testing.assert_frame_equal(data.expansion_values, expansion_value(two_funded_plants()))
+    funding = data.funding()
+    assert list(funding["premium_musd"]) == A([16.0, 12.0, 12.0, 10.5])
+    assert list(funding["limit_musd"]) == A([0, 2, 3, 5])  # no limit: every module offered costs 5
+    assert list(funding["first_clean_period"]) == ["never", "never", "never", 2027]
+
+
+def test_what_to_fund_shows_the_hand_derived_numbers(fund_report):
+    data, html = fund_report
+    sections = numbered_sections(data)
+    assert [key for key, _ in sections] == ["answer", "mix", "binding", "prices", "curve", "tornado", "fund", "inputs"]
+    assert dict(sections)["fund"] == "7. What to fund"
+    text = html.read_text()
+    page = Numbers(text)
+    assert page.keys["premium_unfunded_musd"] == ("16.0", A(16.0))
+    assert page.keys["premium_funded_musd"] == ("10.5", A(10.5))
+    assert page.keys["capex_funded_musd"] == ("5.0", A(5.0))
+    assert page.keys["top_value_musd"] == ("4.0", A(4.0))  # the Australian line
+
+    budget = page.tables["table-budget"]
+    assert [row[0][0] for row in budget] == ["USD 0 (no funding)", "USD 2 million", "USD 3 million", "no limit"]
+    columns = list(zip(*[[cell[1] for cell in row[1:6]] for row in budget]))
+    assert list(columns[0]) == A([0.0, 2.0, 2.0, 5.0])  # capex the non-China plan uses
+    assert list(columns[1]) == A([20.0, 16.0, 16.0, 14.5])  # non-China cost
+    assert list(columns[2]) == A([4.0, 4.0, 4.0, 4.0])  # baseline cost: China, no builds
+    assert list(columns[3]) == A([16.0, 12.0, 12.0, 10.5])  # premium
+    assert list(columns[4]) == A([0.0, 4.0, 4.0, 5.5])  # saved against no funding
+    assert [row[6][0] for row in budget] == ["not by 2027", "not by 2027", "not by 2027", "2027"]
+    assert budget[3][7][0] == ("Australian refinery: line x1 (decided 2026); "
+                               "American refinery: line x1 (decided 2027)")
+
+    builds = page.tables["table-builds"]  # plan, facility, country, expansion, modules, decided, online, t, product, capex, charge
+    assert [[cell[0] for cell in row[:8]] for row in builds] == [
+        ["non-China", "Australian refinery", "AU", "line", "1", "2026", "2026", "100"],
+        ["non-China", "American refinery", "US", "line", "1", "2027", "2027", "100"],
+    ]
+    assert [(row[9][1], row[10][1]) for row in builds] == [(A(2.0), A(2.0)), (A(3.0), A(1.5))]
+
+    values = page.tables["table-expansion-values"]  # most valuable to the clean chain first
+    assert [(row[0][0], row[3][1], row[5][1], row[6][1], row[7][1], row[8][1]) for row in values] == [
+        ("Australian refinery", A(2.0), 0.0, 1.0, A(0.0, abs=1e-9), A(4.0)),
+        ("American refinery", A(3.0), 0.0, 1.0, A(0.0, abs=1e-9), A(1.5)),
+    ]
+    assert ("A chain that never touches CN should fund first: Australian refinery (AU), line: decided in 2026, "
+            "capacity from 2026; and American refinery (US), line: decided in 2027, capacity from 2027. Without "
+            "funding (a budget of 0), the non-China premium is USD 16.0 million and the plan leaves demand unmet up "
+            "to 2027; with its builds funded (USD 5.0 million of capex), it is USD 10.5 million and the plan serves "
+            "all demand from 2027. The least-cost plan, free to buy from CN, builds none of them.") in text
+    assert ("USD 2 million cuts the premium to USD 12.0 million (capex used USD 2.0 million; demand still unmet up to "
+            "2027); USD 3 million buys nothing more; with no budget limit, the plan cuts the premium to USD 10.5 "
+            "million (capex used USD 5.0 million; all demand served from 2027).") in text
+    assert "not the first year a clean chain can exist" in text[text.index('id="fund"'):]
+    # the first screen's cost table adds up: supply with the capital charges (6.0 + 3.5), plus 5.0 of penalty
+    costs = {row[0][0]: row for row in page.tables["table-costs"]}
+    assert [costs["Non-China plan"][i][1] for i in (1, 2, 3)] == A([9.5, 5.0, 14.5])
+    assert "Supply (paid, held, less sales, capital charges of builds)" in text
+
+
+def test_the_funding_section_is_in_markdown_and_csv(fund_report, tmp_path):
+    data, _ = fund_report
+    text = build_report(two_funded_plants(), tmp_path / "memo.md", format="md", data=data).read_text()
+    assert "## 7. What to fund" in text
+    for chart in ("budget", "builds"):
+        assert (tmp_path / f"memo-{chart}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    tables = build_report(two_funded_plants(), tmp_path / "tables", format="csv", data=data)
+    assert FUND_TABLES <= {p.stem for p in tables.iterdir()}
+    values = pd.read_csv(tables / "expansion_values.csv")
+    assert list(values["non_china_value_musd"]) == A([4.0, 1.5])
+
+
+def test_no_funding_section_without_expansions(spec_report, tmp_path):
+    data, html = spec_report
+    assert data.budget_curve is None and data.expansion_values is None
+    assert "fund" not in dict(numbered_sections(data))
+    assert not FUND_TABLES & set(data.tables())
+    text = html.read_text()
+    assert 'id="fund"' not in text and "chart-budget" not in text and "What to fund" not in text
+    assert "Supply (paid, held, less sales)<" in text  # the first screen as before section 7
+
+
+def test_progress_adds_up_to_the_step_count_with_expansions():
+    seen = []
+    collect(two_funded_plants(), shares=[1.0, 0.0], budgets=FUND_BUDGETS,
+            progress=lambda weight, label="": seen.append((weight, label)))
+    assert sum(w for w, _ in seen) == A(step_count(two_funded_plants(), shares=[1.0, 0.0], budgets=FUND_BUDGETS))
+    labels = [label for _, label in seen]
+    assert "what each expansion is worth" in labels and "the budget curve" in labels
+
+
+def test_the_funding_section_opens_in_chromium(browser, fund_report, tmp_path):
+    _, html = fund_report
+    browser.open(html.as_uri())
+    assert browser.errors() == []
+    assert browser.requests() == [html.as_uri()]
+    for chart in ("chart-budget", "chart-builds"):
+        size = browser.evaluate(
+            f"(() => {{ const svg = document.querySelector('#{chart} > svg'); if (!svg) return null;"
+            " const r = svg.getBoundingClientRect(); return [r.width, r.height, svg.querySelectorAll('path').length]; })()"
+        )
+        assert size is not None, f"chart {chart} missing"
+        width, height, paths = size
+        assert width > 600 and height > 100 and paths > 5
+    order = browser.evaluate("[...document.querySelectorAll('section.report')].map(s => s.id)")
+    assert order[-2:] == ["fund", "inputs"]
+    shot = browser.screenshot(tmp_path / "fund.png", full_page=True)
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -348,7 +348,107 @@ def frontier_chart(data: ReportData) -> Figure:
     return figure
 
 
+def budget_chart(data: ReportData) -> Figure:
+    """Each plan's cost (top) and the non-China premium (bottom) against the
+    funding budget, the no-limit plans at the capex of every module offered
+    (a budget no plan can exceed); each premium labelled with the first year
+    the non-China plan serves all demand."""
+    from ..builds import SAME_MUSD
+
+    funding = data.funding()
+    last = data.periods[-1]
+    x = funding["limit_musd"].to_numpy(dtype=float)
+    with rc_context(STYLE):
+        figure = Figure(figsize=(10, 5.2), layout="constrained")
+        top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=[1.2, 1])
+        for column, color, marker, label in (("non_china_musd", NON_CHINA, "^", "non-China plan"),
+                                             ("baseline_musd", CLEAN, "o", "baseline (least-cost) plan")):
+            top.plot(x, funding[column].to_numpy(dtype=float), color=color, marker=marker, markersize=5,
+                     linewidth=1.8, label=label)
+        top.set_ylabel("cost of the plan\nUSD million")
+        top.yaxis.set_major_formatter(thousands)
+        top.set_title("what each plan costs over the horizon", loc="left")
+        top.legend(loc="upper right")
+        premium = funding["premium_musd"].to_numpy(dtype=float)
+        bottom.plot(x, premium, color=HIGH_SIDE, marker="o", markersize=5, linewidth=1.8)
+        low = min(0.0, float(np.nanmin(premium))) if len(premium) else 0.0
+        high = float(np.nanmax(premium)) if len(premium) else 1.0
+        bottom.set_ylim(low, high + max(0.35 * (high - low), 1.0))  # room for two lines of label above the highest
+        previous = None
+        for value, row in zip(x, funding.itertuples(index=False)):
+            first = row.first_clean_period
+            clean = f"clean from {first}" if first not in (None, "never") else f"unmet to {last}"
+            same = previous is not None and abs(row.premium_musd - previous) < SAME_MUSD
+            amount = f"{row.premium_musd:,.1f}" if abs(row.premium_musd) < 100 else f"{row.premium_musd:,.0f}"
+            label = clean if same else f"{amount}\n{clean}"
+            bottom.annotate(label, (value, row.premium_musd), xytext=(0, 7), textcoords="offset points",
+                            ha="center", va="bottom", fontsize=7.5, color=MUTED)
+            previous = row.premium_musd
+        bottom.set_ylabel("non-China premium\nUSD million")
+        bottom.yaxis.set_major_formatter(thousands)
+        bottom.set_title("non-China premium, USD million, and the first year the non-China plan serves all demand",
+                         loc="left")
+        names = [f"{v:,.0f}" for v in x[:-1]] + [f"no limit\n({x[-1]:,.0f}: all offered)"]
+        bottom.set_xticks(x, names)
+        bottom.set_xlabel("funding budget: capex the plans may commit to expansions over the horizon, USD million")
+        pad = 0.04 * (float(x.max() - x.min()) or 1.0)
+        bottom.set_xlim(float(x.min()) - pad, float(x.max()) + pad)
+    return figure
+
+
+def builds_chart(data: ReportData) -> Figure:
+    """The builds of each plan on a timeline, baseline beside non-China: a
+    hatched bar from the decision to the first capacity, then a solid one to
+    the horizon's end, one row per facility and expansion (the same rows in
+    both panels), in the facility's country colour."""
+    from ..builds import expansion_words
+
+    builds = data.builds()
+    periods = [str(p) for p in data.periods]
+    colors = _country_colors(data)
+    keys = list(dict.fromkeys((r.facility, r.expansion) for r in builds.itertuples(index=False)))
+    names = {(r.facility, r.expansion): (r.name, r.country) for r in builds.itertuples(index=False)}
+    labels = ["\n".join(textwrap.wrap(_text(f"{names[k][0]} ({names[k][1]}): {expansion_words(k[1])}"), 44))
+              for k in keys]
+    plans = [("baseline", "baseline plan"), ("non-China", "non-China plan")]
+    end = len(periods) - 0.5
+    with rc_context(STYLE):
+        figure = Figure(figsize=(10, 1.3 + 0.5 * max(1, len(keys))), layout="constrained")
+        axes = figure.subplots(1, 2, sharey=True, squeeze=False)[0]
+        y = {key: len(keys) - 1 - i for i, key in enumerate(keys)}
+        for ax, (plan, title) in zip(axes, plans):
+            part = builds[builds["plan"] == plan]
+            for r in part.itertuples(index=False):
+                row = y[(r.facility, r.expansion)]
+                color = colors.get(r.country, MUTED)
+                decided = periods.index(str(r.decided)) - 0.5
+                online = periods.index(str(r.online)) - 0.5 if r.online is not None and not pd.isna(r.online) else end
+                if online > decided:
+                    ax.barh(row, online - decided, left=decided, height=0.5, color="white", edgecolor=color,
+                            hatch="////", linewidth=1.0)
+                if online < end:
+                    ax.barh(row, end - online, left=online, height=0.5, color=color, linewidth=0)
+                modules = f"x{r.modules:g}" if abs(r.modules - round(r.modules)) < 1e-6 else f"x{r.modules:.2f}"
+                ax.annotate(f"{modules}, USD {r.capex_musd:,.0f}m", (decided, row), xytext=(2, 10),
+                            textcoords="offset points", fontsize=7.5, color=INK, va="bottom")
+            if part.empty:
+                ax.text(0.5, 0.5, "no builds", transform=ax.transAxes, ha="center", va="center", color=MUTED)
+            ax.set_title(title, loc="left")
+            ax.set_xlim(-0.5, end)
+            ax.grid(axis="y", visible=False)
+            _period_ticks(ax, periods)
+        axes[0].set_yticks(list(y.values()), labels)
+        axes[0].set_ylim(-0.7, len(keys) - 0.1)
+        countries = list(dict.fromkeys(builds["country"]))
+        handles = [Patch(facecolor="white", edgecolor=MUTED, hatch="////", label="decided, being built")]
+        handles += [Patch(color=colors.get(c, MUTED), label=f"capacity ({_text(c)})") for c in countries]
+        figure.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 6))
+    return figure
+
+
 CHARTS = {
+    "budget": budget_chart,
+    "builds": builds_chart,
     "mix": mix_chart,
     "prices": prices_chart,
     "curve": curve_chart,

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis import Comparison, Factor, default_factors, non_china_premium, premium_curve, scenario_table, tornado
+from ..builds import ANSWER_BUDGETS, answer_budgets
 from ..instance import Instance, Scale, Scenario
 from ..loading import load_instance
 from ..ranging import tie_count, tightest
@@ -85,6 +86,7 @@ SECTIONS = [
     SectionSpec("prices", "Marginal prices"),
     SectionSpec("curve", "The premium curve"),
     SectionSpec("tornado", "What moves the premium"),
+    SectionSpec("fund", "What to fund", lambda data: data.budget_curve is not None),
     SectionSpec("uncertainty", "What to sign now, before the future is known", lambda data: data.stochastic is not None),
     SectionSpec("inputs", "Appendix: scenarios, assumptions and sources"),
 ]
@@ -109,6 +111,11 @@ RISK_AVERSE_OMEGA = 0.5
 #: million) is a contract.
 SIGN_THRESHOLD_T = 5.0
 SIGN_THRESHOLD_MUSD = 3.0
+
+#: The funding budgets of the report's budget curve (USD million of capex the
+#: plans may commit to expansions), for instances whose facilities offer
+#: expansions: 0 and those below the capex of every module offered.
+REPORT_BUDGETS = ANSWER_BUDGETS
 
 #: Products the sourcing-mix chart draws, in this order, where the instance has them.
 CHART_PRODUCTS = ("ndpr_oxide", "dy_oxide", "tb_oxide", "ndfeb_magnet")
@@ -143,6 +150,8 @@ class ReportData:
     stochastic: object | None = None  # StochasticSolution at the instance's omega, for instances with `uncertainty`
     risk_frontier: pd.DataFrame | None = None
     stochastic_plans: dict = field(default_factory=dict)  # omega -> StochasticSolution: risk-neutral and risk-averse
+    expansion_values: pd.DataFrame | None = None  # funding.expansion_value, for instances with expansions
+    budget_curve: pd.DataFrame | None = None  # funding.budget_curve at the report's budgets, likewise
     created: str = field(default_factory=lambda: _created())
     version: str = field(default_factory=lambda: _version())
 
@@ -426,6 +435,44 @@ class ReportData:
                 rows.append({"id": "", "title": str(source), "publisher": "", "date": "", "url": ""})
         return pd.DataFrame(rows, columns=["id", "title", "publisher", "date", "url"])
 
+    # -- what to fund (SPEC section 7) -----------------------------------------
+    @property
+    def solved_instance(self) -> Instance:
+        """The instance as the plans solved it (its scenario applied)."""
+        from ..scenarios import apply_scenario
+
+        return apply_scenario(self.instance, self.scenario) if self.scenario else self.instance
+
+    def builds(self) -> pd.DataFrame:
+        """The builds of each plan (builds.builds_table), the non-China plan first."""
+        from ..builds import BUILD_COLUMNS, builds_table
+
+        instance = self.solved_instance
+        frames = [builds_table(solution, instance).assign(plan=plan) for plan, solution in reversed(self.plans())]
+        frames = [f for f in frames if not f.empty]
+        if not frames:
+            return pd.DataFrame(columns=["plan"] + BUILD_COLUMNS)
+        table = pd.concat(frames, ignore_index=True)
+        return table[["plan"] + BUILD_COLUMNS]
+
+    def funding(self) -> pd.DataFrame:
+        """The budget curve with the no-limit plans last (builds.funding_table)."""
+        from ..builds import funding_table
+
+        return funding_table(self.budget_curve, self.comparison, self.solved_instance)
+
+    def values(self) -> pd.DataFrame:
+        """What each expansion is worth, most to a clean chain first (builds.values_table)."""
+        from ..builds import values_table
+
+        return values_table(self.expansion_values)
+
+    def funding_tables(self) -> dict[str, pd.DataFrame]:
+        """Section "What to fund"'s tables, for instances with expansions."""
+        if self.budget_curve is None:
+            return {}
+        return {"builds": self.builds(), "budget_curve": self.funding(), "expansion_values": self.values()}
+
     # -- everything, for CSV and tests -----------------------------------------
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table of the report, by name (the CSV file names)."""
@@ -444,7 +491,7 @@ class ReportData:
             "scenarios": self.scenarios,
             "assumptions": self.assumptions(),
             "sources": self.sources(),
-        } | self.uncertainty_tables()
+        } | self.funding_tables() | self.uncertainty_tables()
 
     def uncertainty_tables(self) -> dict[str, pd.DataFrame]:
         """Section 8's tables, for instances with `uncertainty`."""
@@ -611,6 +658,9 @@ def tornado_in_words(instance: Instance, spread: pd.DataFrame) -> pd.DataFrame:
 #: progress bar advances by, so that it moves with the time spent.
 LP_WEIGHT = 1.0
 CURVE_POINT_WEIGHT = 0.1
+#: A budget of the budget curve: two MIPs, each started from the last plan
+#: (measured on the baseline with its expansions; see `step_count`).
+BUDGET_POINT_WEIGHT = 1.0
 DRAW_WEIGHT = 4.0  # charts and the file, after `collect` (the command line ticks it)
 
 
@@ -621,15 +671,27 @@ def _decision_omegas(instance: Instance) -> tuple[float, ...]:
     return (0.0, own if own > 0 else RISK_AVERSE_OMEGA)
 
 
-def step_count(instance, shares=DEFAULT_SHARES) -> float:
+def report_budgets(instance: Instance, budgets=None) -> list[float]:
+    """The budgets the report's budget curve solves (builds.answer_budgets)."""
+    return answer_budgets(instance, budgets)
+
+
+def step_count(instance, shares=DEFAULT_SHARES, scenario=None, budgets=None) -> float:
     """What `collect` reports to `progress` in all: each solve weighed by its
-    cost (LP_WEIGHT, CURVE_POINT_WEIGHT, the stochastic weights of
-    stochastic.decision). The premium solves its plans and one per product."""
+    cost (LP_WEIGHT, CURVE_POINT_WEIGHT, BUDGET_POINT_WEIGHT, the stochastic
+    weights of stochastic.decision). The premium solves its plans and one per
+    product; each expansion's value two plans."""
     instance = load_instance(instance)
     _, factors, _ = report_factors(instance)
     products = len({d.product for d in instance.demand})
     weight = (2 + products) * LP_WEIGHT + len(list(shares)) * CURVE_POINT_WEIGHT
     weight += (2 * len(factors) + len(instance.scenarios) + 1) * LP_WEIGHT
+    expansions = sum(len(f.expansions or []) for f in instance.facilities)
+    if expansions:
+        from ..scenarios import apply_scenario
+
+        weight += (2 + 2 * expansions) * LP_WEIGHT
+        weight += len(report_budgets(apply_scenario(instance, scenario), budgets)) * BUDGET_POINT_WEIGHT
     if instance.uncertainty is not None:
         from ..stochastic.decision import decide_weight
 
@@ -637,10 +699,11 @@ def step_count(instance, shares=DEFAULT_SHARES) -> float:
     return weight
 
 
-def collect(instance, scenario: str | None = None, shares=None, progress=None) -> ReportData:
+def collect(instance, scenario: str | None = None, shares=None, progress=None, budgets=None) -> ReportData:
     """Run every solve of the report once. `progress(weight, label)` is called
     as steps finish, with the step's weight (their sum is `step_count`) and
-    what it was."""
+    what it was. `budgets` (USD million; default REPORT_BUDGETS) are those
+    of the budget curve, for instances whose facilities offer expansions."""
     path = str(instance) if isinstance(instance, (str, os.PathLike)) else None
     base = load_instance(instance)
     shares = list(DEFAULT_SHARES if shares is None else shares)
@@ -662,6 +725,14 @@ def collect(instance, scenario: str | None = None, shares=None, progress=None) -
     spread = tornado(swung, factors=factors, scenario=scenario, progress=ticks(LP_WEIGHT, "the tornado"))
     spread = tornado_in_words(swung, spread)
     table = scenario_table(base, list(base.scenarios), progress=ticks(LP_WEIGHT, "the scenario table"))
+    values, funded = None, None
+    if any(f.expansions for f in base.facilities):
+        from ..funding import budget_curve, expansion_value
+        from ..scenarios import apply_scenario
+
+        values = expansion_value(base, scenario=scenario, progress=ticks(LP_WEIGHT, "what each expansion is worth"))
+        funded = budget_curve(base, report_budgets(apply_scenario(base, scenario), budgets), scenario=scenario,
+                              executor=None, progress=ticks(BUDGET_POINT_WEIGHT, "the budget curve"))
     stochastic, frontier, plans = None, None, {}
     if base.uncertainty is not None:
         from ..stochastic.decision import decide
@@ -687,6 +758,8 @@ def collect(instance, scenario: str | None = None, shares=None, progress=None) -
         stochastic=stochastic,
         risk_frontier=frontier,
         stochastic_plans=plans,
+        expansion_values=values,
+        budget_curve=funded,
     )
 
 

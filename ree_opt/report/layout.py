@@ -215,7 +215,8 @@ def answer(data: ReportData) -> list:
     for label, solution in (("Least-cost (baseline) plan", c.baseline), ("Non-China plan", c.non_china)):
         b = solution.cost_breakdown
         costs.append([
-            text(label), num(b["supply"] + b["holding"] + b["sales"], fmt.musd), num(b["shortfall"], fmt.musd),
+            text(label), num(b["supply"] + b["holding"] + b["sales"] + b.get("investment", 0.0), fmt.musd),
+            num(b["shortfall"], fmt.musd),
             num(solution.objective, fmt.musd), num(solution.shortfall["quantity_t"].sum(), fmt.tonnes),
         ])
     costs.append([text("Non-China premium"), num(s["supply_premium_musd"], fmt.musd),
@@ -223,7 +224,8 @@ def answer(data: ReportData) -> list:
                   num(s["unmet_non_china_t"] - s["unmet_baseline_t"], fmt.tonnes)])
     blocks.append(Table(
         "table-costs", f"What each plan costs, USD million over {data.horizon}",
-        ["Plan", "Supply (paid, held, less sales)", "Unmet-demand penalty (assumed)", "Total", "Unmet demand (t)"],
+        ["Plan", "Supply (paid, held, less sales" + (", capital charges of builds)" if c.baseline.has_expansions else ")"),
+         "Unmet-demand penalty (assumed)", "Total", "Unmet demand (t)"],
         costs,
     ))
     products = data.products()
@@ -709,6 +711,214 @@ def uncertainty(data: ReportData) -> list:
     return blocks
 
 
+# --------------------------------------------------------------------------
+# What to fund (SPEC section 7)
+
+
+def _clean_from(first, last) -> str:
+    """The first clean period as a table cell: a year, or "not by 2035"."""
+    return f"not by {last}" if first in (None, "never") else str(first)
+
+
+def _served(first, last) -> str:
+    """ "all demand served from 2029", or "demand unmet up to 2035"."""
+    return f"demand unmet up to {last}" if first in (None, "never") else f"all demand served from {first}"
+
+
+def _series(phrases: list[str]) -> str:
+    """Phrases that hold commas, joined by semicolons: "a, b; c, d; and e, f"."""
+    return phrases[0] if len(phrases) == 1 else "; ".join(phrases[:-1]) + "; and " + phrases[-1]
+
+
+def _first_builds(builds: pd.DataFrame, values: pd.DataFrame, top: int = 3) -> tuple[list[str], int]:
+    """The non-China plan's builds as phrases, earliest decision first (then
+    the most valuable to it): "Lynas Malaysia (MY): second line, decided in
+    2026, capacity from 2028". Returns the first `top` and how many more."""
+    from ..builds import expansion_words
+
+    worth = {(r.facility, r.expansion): r.non_china_value_musd for r in values.itertuples()} if len(values) else {}
+    order = {str(p): i for i, p in enumerate(builds["decided"])}
+    rows = sorted(builds.itertuples(), key=lambda r: (order.get(str(r.decided), 0), str(r.decided),
+                                                      -(worth.get((r.facility, r.expansion)) or 0.0)))
+    seen, phrases = set(), []
+    for r in rows:
+        if (r.facility, r.expansion) in seen:
+            continue
+        seen.add((r.facility, r.expansion))
+        start = f"capacity from {r.online}" if r.online is not None and not pd.isna(r.online) else "no capacity within the horizon"
+        phrases.append(f"{r.name} ({r.country}), {expansion_words(r.expansion)}: decided in {r.decided}, {start}")
+    return phrases[:top], max(0, len(phrases) - top)
+
+
+def what_each_budget_buys(funding: pd.DataFrame, last) -> str:
+    """Budgets in ascending order, each against the one before: "USD 250
+    million cuts the premium to USD 3,411.7 million (all demand served from
+    2029); USD 500 million, USD 1 billion and USD 2 billion buy nothing more"."""
+    from ..builds import SAME_MUSD
+
+    parts, idle = [], []
+    rows = list(funding.itertuples(index=False))
+    for before, row in zip(rows, rows[1:]):
+        if abs(float(row.premium_musd) - float(before.premium_musd)) < SAME_MUSD:
+            idle.append(row.budget)
+            continue
+        if idle:
+            parts.append(f"{_and(idle)} {'buys' if len(idle) == 1 else 'buy'} nothing more")
+            idle = []
+        moved = "cuts" if row.premium_musd < before.premium_musd else "raises"
+        clean = (f"all demand served from {row.first_clean_period}" if row.first_clean_period not in (None, "never")
+                 else f"demand still unmet up to {last}")
+        who = "with no budget limit, the plan" if row.budget == "no limit" else row.budget
+        parts.append(f"{who} {moved} the premium to USD {fmt.musd(row.premium_musd)} million "
+                     f"(capex used USD {fmt.musd(row.non_china_capex_musd)} million; {clean})")
+    if idle:
+        if idle[-1] == "no limit":
+            idle[-1] = "any larger budget"
+        parts.append(f"{_and(idle)} {'buys' if len(idle) == 1 else 'buy'} nothing more")
+    if not parts:
+        return ""
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."
+
+
+def fund(data: ReportData) -> list:
+    """The builds of both plans, what each budget buys and what each expansion is worth."""
+    from ..builds import budget_words, expansion_words
+
+    c = data.comparison
+    last = data.periods[-1]
+    covered = _join(list(data.instance.covered_countries))
+    builds = data.builds()
+    funding = data.funding()
+    values = data.values()
+    clean_builds = builds[builds["plan"] == "non-China"] if len(builds) else builds
+    base_builds = builds[builds["plan"] == "baseline"] if len(builds) else builds
+    none, unlimited = funding.iloc[0], funding.iloc[-1]
+
+    def clean_words(first) -> str:
+        return (f"serves all demand from {first}" if first not in (None, "never")
+                else f"leaves demand unmet up to {last}")
+
+    if len(clean_builds):
+        first, more = _first_builds(clean_builds, values)
+        lead = (f"A chain that never touches {covered} should fund first: {_series(first)}"
+                + (f" (and {more} more, in the table below)" if more else "") + ". ")
+    else:
+        lead = f"The non-China plan funds no expansion: none is worth its charge to a chain that never touches {covered}. "
+    lead += (
+        f"Without funding ({budget_words(none.limit_musd) if none.limit_musd > 0 else 'a budget of 0'}), "
+        f"the non-China premium is USD {fmt.musd(none.premium_musd)} million and the plan {clean_words(none.first_clean_period)}; "
+        f"with its builds funded (USD {fmt.musd(unlimited.non_china_capex_musd)} million of capex), it is USD "
+        f"{fmt.musd(unlimited.premium_musd)} million and the plan {clean_words(unlimited.first_clean_period)}."
+    )
+    if len(base_builds):
+        names = list(dict.fromkeys(f"{r.name}: {expansion_words(r.expansion)}" for r in base_builds.itertuples()))
+        lead += f" The least-cost plan, free to buy from {covered}, builds too: {_and(names)}."
+    else:
+        lead += f" The least-cost plan, free to buy from {covered}, builds none of them."
+    top = values.iloc[0] if len(values) else None
+    blocks: list = [
+        Paragraph(lead, "lead"),
+        Kpis([
+            Kpi("premium_unfunded_musd", "Non-China premium without funding (USD million)", fmt.musd(none.premium_musd),
+                none.premium_musd, ("no capex for expansions" if none.limit_musd == 0 else budget_words(none.limit_musd))
+                + f"; {_served(none.first_clean_period, last)}"),
+            Kpi("premium_funded_musd", "Non-China premium, its builds funded (USD million)",
+                fmt.musd(unlimited.premium_musd), unlimited.premium_musd,
+                f"{fmt.musd(unlimited.saved_musd)} less; {_served(unlimited.first_clean_period, last)}"),
+            Kpi("capex_funded_musd", "Capex the non-China plan commits (USD million)",
+                fmt.musd(unlimited.non_china_capex_musd), unlimited.non_china_capex_musd,
+                f"{len(clean_builds)} build{'s' if len(clean_builds) != 1 else ''}"
+                + (f", the first decided in {clean_builds['decided'].iloc[0]}" if len(clean_builds) else "")),
+            Kpi("top_value_musd", "Worth most to the clean chain (USD million)",
+                fmt.musd(top.non_china_value_musd) if top is not None else fmt.MISSING,
+                None if top is None else top.non_china_value_musd,
+                "" if top is None else f"{top['name']}: {expansion_words(top.expansion)}"),
+        ]),
+    ]
+    buys = what_each_budget_buys(funding, last)
+    statuses = (data.budget_curve["status"] != "optimal").any()
+    rows = []
+    for r in funding.itertuples(index=False):
+        rows.append(
+            [text(r.budget), num(r.non_china_capex_musd, fmt.musd), num(r.non_china_musd, fmt.musd),
+             num(r.baseline_musd, fmt.musd), num(r.premium_musd, fmt.musd), num(r.saved_musd, fmt.musd),
+             Cell(_clean_from(r.first_clean_period, last)), text(r.non_china_builds or "none")]
+            + ([text("optimal" if r.budget == "no limit" else data.budget_curve.set_index("limit_musd")["status"]
+                     .get(r.limit_musd, ""))] if statuses else []))
+    blocks += [
+        Heading("What each budget buys", "budget"),
+        Paragraph(
+            "Each point solves both plans again with a funding budget: the most capex, USD million over the horizon, "
+            "the plans may commit to the expansions (counted in full when decided, as a funding programme counts it). "
+            "The last point has no limit: the plans of sections 1-6. " + buys),
+        Chart("budget", "The budget curve: what each plan costs, and the non-China premium, against the funding "
+                        "budget (USD million); labels give the first year the non-China plan serves all demand"),
+        Table("table-budget", "What each budget buys, USD million over " + data.horizon,
+              ["Budget", "Capex used by the non-China plan", "Non-China cost", "Baseline cost", "Premium",
+               "Saved against no funding", "Non-China plan serves all demand from (at the assumed penalties)",
+               "What the non-China plan builds"] + (["Status"] if statuses else []),
+              rows, wide=True),
+        Paragraph(
+            "The first year the non-China plan serves all demand is a cost trade-off at the assumed penalties "
+            f"(USD {_penalty_range(data)}/kg unmet), not the first year a clean chain can exist: where clean supply "
+            "costs more than the penalty, the plan leaves demand unmet instead.", "note"),
+        Heading("What each plan builds", "builds"),
+    ]
+    if len(builds):
+        blocks.append(Paragraph(
+            "Each build from the decision (the capex is committed then) to its first capacity, and its capacity to the "
+            "end of the horizon, by facility; the bar's colour is the facility's country. Capacity ramps up over the "
+            "first periods as each expansion says."))
+        blocks.append(Chart("builds", "Builds of the baseline plan (left) and the non-China plan (right): deciding "
+                                      "and building (hatched), then capacity"))
+        rows = [
+            [text(r.plan), text(r.name), text(r.country), text(expansion_words(r.expansion)),
+             num(r.modules, lambda v: f"{v:g}" if abs(v - round(v)) < 1e-6 else f"{v:.2f}"), text(r.decided),
+             Cell(str(r.online) if r.online is not None and not pd.isna(r.online) else f"after {last}"),
+             num(r.added_t, fmt.tonnes), text(fmt.product_name(r.product) if r.product else ""),
+             num(r.capex_musd, fmt.musd), num(r.charge_musd, fmt.musd)]
+            for r in builds.itertuples(index=False)
+        ]
+        blocks.append(Table(
+            "table-builds", "The builds of each plan",
+            ["Plan", "Facility", "Country", "Expansion", "Modules", "Decided", "First capacity",
+             "Capacity added (t a period, full rate)", "Product", "Capex (USD million)",
+             "Charged in the plan's cost (USD million)"], rows, wide=True))
+        blocks.append(Paragraph(
+            "Charged in the plan's cost: the capex as an annuity over the expansion's life for the years the horizon "
+            f"uses (discount rate {100 * float(data.instance.discount_rate):g}%), plus its fixed cost from first "
+            "capacity. The capex column is what a funder commits.", "note"))
+    else:
+        blocks.append(Paragraph("Neither plan builds anything: no expansion is worth its charge.", "note"))
+    rows = [
+        [text(r["name"]), text(r.country), text(expansion_words(r.expansion)), num(r.capex_musd, fmt.musd),
+         num(r.modules, lambda v: f"{int(v)}"), num(r.baseline_modules, lambda v: f"{v:g}"),
+         num(r.non_china_modules, lambda v: f"{v:g}"), num(r.value_musd, fmt.musd),
+         num(r.non_china_value_musd, fmt.musd)]
+        for _, r in values.iterrows()
+    ]
+    gap = max(c.baseline.mip_gap, c.non_china.mip_gap)
+    blocks += [
+        Heading("What each expansion is worth", "expansion-values"),
+        Paragraph(
+            "The value of keeping an option open: what the plan would cost without that expansion (every other one "
+            "still allowed) minus what it costs with all, USD million over the horizon. A project worth nothing to "
+            "the least-cost plan but much to the non-China plan is worth funding only for a clean chain. Most valuable "
+            "to the non-China plan first."),
+        Table("table-expansion-values", "What each expansion is worth",
+              ["Facility", "Country", "Expansion", "Capex per module (USD million)", "Modules offered",
+               "Built, baseline plan", "Built, non-China plan", "Value to the baseline plan (USD million)",
+               "Value to the non-China plan (USD million)"], rows, wide=True),
+        Paragraph(
+            "Builds are whole modules where an expansion is lumpy: a mixed-integer program"
+            + (f", its builds proven within {100 * gap:.2g}% of the optimum" if gap > 1e-6 else ", solved to optimality")
+            + ". The prices and binding constraints of sections 3 and 4 are those of each plan with its builds as "
+            "given.", "note"),
+    ]
+    return blocks
+
+
 #: Section id -> the function that writes its blocks (data.SECTIONS orders and numbers them).
 BUILDERS = {
     "answer": answer,
@@ -717,6 +927,7 @@ BUILDERS = {
     "prices": prices,
     "curve": curve,
     "tornado": tornado,
+    "fund": fund,
     "uncertainty": uncertainty,
     "inputs": inputs,
 }
