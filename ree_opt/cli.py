@@ -152,8 +152,10 @@ def cmd_premium(args) -> int:
         from .workbook import comparison_sheets, write_workbook
 
         title = f"ree-opt: the non-China premium of {args.instance.name}" + (f" [{args.scenario}]" if args.scenario else "")
+        solved, values, curve = _funding(args, comparison)
         written = write_workbook(args.out, *comparison_sheets(comparison, title, covered=_covered(args.instance),
-                                                                   colors=_colors(args.instance)),
+                                                                   colors=_colors(args.instance), instance=solved,
+                                                                   values=values, curve=curve),
                                  inputs=[args.instance])
     elif args.out:
         written = write_tables(args.out, tables, inputs=[args.instance])
@@ -174,6 +176,30 @@ def cmd_premium(args) -> int:
     for warning in dict.fromkeys(comparison.baseline.warnings + comparison.non_china.warnings):
         print(f"ree-opt: warning: {warning}", file=sys.stderr)
     return EXIT_OK
+
+
+def _funding(args, comparison, budgets=None):
+    """The instance as solved, each expansion's value and the budget curve
+    (at the answer's budgets unless given), for the answer workbook of an
+    instance whose facilities offer expansions; (instance, None, None) otherwise."""
+    from .builds import answer_budgets
+    from .loading import load_instance
+    from .scenarios import apply_scenario
+
+    solved = apply_scenario(load_instance(args.instance), args.scenario)
+    if not comparison.baseline.has_expansions:
+        return solved, None, None
+    from .funding import budget_curve, expansion_value
+
+    budgets = answer_budgets(solved) if budgets is None else budgets
+    expansions = sum(len(f.expansions or []) for f in solved.facilities)
+    with Progress(2 + 2 * expansions + 2 * len(budgets), "valuing each expansion, then the budget curve",
+                  getattr(args, "quiet", False) or args.json) as progress:
+        values = expansion_value(args.instance, scenario=args.scenario,
+                                 progress=lambda n=1: progress(n, "what each expansion is worth"))
+        curve = budget_curve(args.instance, budgets, scenario=args.scenario, executor=None,
+                             progress=lambda n=1: progress(2 * n, "the budget curve"))
+    return solved, values, curve
 
 
 def _budgets(text: str) -> list[float]:
@@ -209,13 +235,25 @@ def cmd_invest(args) -> int:
         "expansion_value": values,
         "budget_curve": curve,
     }
-    if args.out:
-        write_tables(args.out, tables, inputs=[args.instance])
+    written = None
+    if _workbook(args.out):
+        from .loading import load_instance
+        from .scenarios import apply_scenario
+        from .workbook import investment_sheets, write_workbook
+
+        title = f"ree-opt: what to build and fund for {args.instance.name}" + (
+            f" [{args.scenario}]" if args.scenario else "")
+        solved = apply_scenario(load_instance(args.instance), args.scenario)
+        written = write_workbook(args.out, *investment_sheets(comparison, solved, values, curve, title),
+                                 inputs=[args.instance])
+    elif args.out:
+        written = write_tables(args.out, tables, inputs=[args.instance])
     if args.json:
         _emit_json({name: _records(table) for name, table in tables.items()})
     else:
         title = str(args.instance) + (f" [{args.scenario}]" if args.scenario else "")
         print(invest_text(comparison, values, curve, title))
+    _wrote(args, written)
     return EXIT_OK
 
 
@@ -468,7 +506,7 @@ def cmd_report(args) -> int:
     if output is None:
         stem = args.instance.stem + "-report"
         output = Path(stem if report_format == "csv" else f"{stem}.{report_format}")
-    with Progress(step_count(args.instance) + DRAW_WEIGHT, "solving and drawing the report", args.quiet) as progress:
+    with Progress(step_count(args.instance, scenario=args.scenario) + DRAW_WEIGHT, "solving and drawing the report", args.quiet) as progress:
         try:
             data = collect(args.instance, scenario=args.scenario, progress=progress)
         except ReportError as error:
@@ -554,6 +592,9 @@ def parser() -> argparse.ArgumentParser:
     solve.add_argument("--solver", choices=("highs", "cbc"), default="highs",
                        help="highs (default) or cbc, for a second opinion (pip install 'ree-opt[cbc]')")
     premium.add_argument("--fast", action="store_true", help="skip the per-product supply premium solves")
+    premium.add_argument("--quiet", "-q", action="store_true",
+                         help="no progress bar (a workbook of an instance with expansions values each expansion and "
+                         "solves the budget curve)")
 
     sweep = command("sweep", cmd_sweep, "re-solve over values of one parameter (the model is built once)")
     sweep.add_argument("--parameter", "-p", required=True,
@@ -580,7 +621,7 @@ def parser() -> argparse.ArgumentParser:
                         help="public capex budgets, USD million, comma separated (default 0,250,500,1000)")
     invest.add_argument("--scenario", "-s", help="scenario name(s), comma separated, applied in order")
     invest.add_argument("--time-limit", type=_seconds, metavar="SECONDS", help="seconds each solve may take")
-    invest.add_argument("--out", type=Path, help="directory to write the tables to, as CSV")
+    invest.add_argument("--out", type=Path, help="directory to write the tables to, as CSV; or one Excel workbook (.xlsx)")
     invest.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
     stochastic = command("stochastic", cmd_stochastic, "decide now under uncertainty: the offtakes to sign and "

@@ -65,6 +65,10 @@ def column_unit(name: str) -> tuple[str, str | None]:
         return "risk score (0-1)", "0.00"
     if name == "dual":
         return "unit in column `unit`", "#,##0.00"
+    if name == "modules" or name.endswith("_modules"):
+        return "modules", "#,##0.##"
+    if name == "mip_gap":
+        return "relative gap (0-1)", "0.0E+00"
     return "", None
 
 
@@ -94,7 +98,8 @@ def _frame(table: pd.DataFrame | pd.Series) -> pd.DataFrame:
 
 
 #: Text columns wrapped in print instead of widening the sheet (and shrinking every page to fit).
-WRAPPED = {"meaning": 70, "description": 50, "scenario": 40, "assumption": 60, "notes": 60}
+WRAPPED = {"meaning": 70, "description": 50, "scenario": 40, "assumption": 60, "notes": 60,
+           "non_china_builds": 60, "baseline_builds": 60}
 
 
 def _table_sheet(workbook, name: str, table: pd.DataFrame) -> None:
@@ -401,8 +406,68 @@ def solution_sheets(solution: Solution, title: str | None = None, top: int = 5, 
     return title, lines, solution.tables(), charts
 
 
-def comparison_sheets(comparison: Comparison, title: str | None = None, top: int = 5, covered=("CN",), colors=None):
-    """(title, summary lines, tables, charts) of the non-China premium."""
+def funding_sheets(comparison: Comparison, instance, values: pd.DataFrame | None = None,
+                   curve: pd.DataFrame | None = None, top: int = 5) -> tuple[list[Line], dict]:
+    """Summary lines and tables of what the plans build and, where given,
+    what each expansion is worth (funding.expansion_value) and what each
+    budget buys (funding.budget_curve), SPEC section 7. `instance` is the
+    one the plans solved (its scenario applied)."""
+    from .builds import (builds_lines, builds_table, expansion_words, funding_lines, funding_table, musd_words,
+                         values_table)
+
+    c = comparison
+    last = list(c.periods)[-1]
+    lines: list[Line] = ["", *builds_lines(c.non_china, instance, "Builds of the non-China plan"),
+                         *builds_lines(c.baseline, instance, "Builds of the baseline plan")]
+    if max(c.baseline.mip_gap, c.non_china.mip_gap) > 1e-6:
+        lines.append(f"  (integer builds proven within {100 * max(c.baseline.mip_gap, c.non_china.mip_gap):.2g}% "
+                     "of the optimum)")
+    tables: dict = {"non_china_builds": builds_table(c.non_china, instance),
+                    "baseline_builds": builds_table(c.baseline, instance)}
+    if curve is not None:
+        funding = funding_table(curve, comparison, instance)
+        lines += ["", "What each funding budget buys (the most capex the plans may commit to expansions over the "
+                  "horizon; the first clean year at the assumed penalties):", *funding_lines(funding, last)]
+        tables["budget_curve"] = funding
+    if values is not None:
+        ranked = values_table(values)
+        lines += ["", f"What each expansion is worth (the plan's cost without it, every other allowed, minus its cost "
+                  f"with all; top {top} to the non-China plan):"]
+        for row in ranked.head(top).itertuples(index=False):
+            lines.append(
+                f"  {row.name}, {expansion_words(row.expansion)}: USD {musd_words(row.non_china_value_musd)} million to "
+                f"the non-China plan, USD {musd_words(row.value_musd)} million to the baseline plan (capex USD "
+                f"{musd_words(row.capex_musd)} million a module; modules built: {row.non_china_modules:g} by the "
+                f"non-China plan, {row.baseline_modules:g} by the baseline plan)")
+        if len(ranked) > top:
+            lines.append(f"  ... and {len(ranked) - top} more (sheet expansion_values)")
+        tables["expansion_values"] = ranked
+    return lines, tables
+
+
+def investment_sheets(comparison: Comparison, instance, values: pd.DataFrame, curve: pd.DataFrame,
+                      title: str | None = None):
+    """(title, summary lines, tables, charts) of `ree-opt invest`: what to build and fund."""
+    c = comparison
+    title = title or f"ree-opt: what to build and fund for {c.baseline.instance_name}"
+    lines: list[Line] = [
+        "The builds of the least-cost plan and of a plan whose every unit never touched a covered country, what each "
+        "expansion is worth and what each funding budget buys. Money in USD million over the horizon.",
+        "",
+        ("Baseline cost (least cost, its builds funded)", c.baseline.objective, "USD million"),
+        ("Non-China cost (whole chain clean, its builds funded)", c.non_china.objective, "USD million"),
+        ("Non-China premium", c.premium_musd, "USD million"),
+    ]
+    more, tables = funding_sheets(c, instance, values, curve)
+    lines += more + ["", "Sheets: one table per sheet; the second header row gives the unit."]
+    return title, lines, {"premium": c.summary(), **tables}, {}
+
+
+def comparison_sheets(comparison: Comparison, title: str | None = None, top: int = 5, covered=("CN",), colors=None,
+                      instance=None, values: pd.DataFrame | None = None, curve: pd.DataFrame | None = None):
+    """(title, summary lines, tables, charts) of the non-China premium; with
+    `instance` (as solved) and expansions, the builds of both plans and,
+    where given, each expansion's value and the budget curve too."""
     c = comparison
     title = title or f"ree-opt: the non-China premium of {c.baseline.instance_name}"
     base_kg, clean_kg = c.supply_usd_per_kg
@@ -429,6 +494,10 @@ def comparison_sheets(comparison: Comparison, title: str | None = None, top: int
     for product, period in c.first_full_period.items():
         lines.append(f"  {product_name(product)}: {period if period is not None else 'not by ' + str(c.periods[-1])}")
     lines += ["", f"What binds the non-China plan hardest (top {top}):", *_binding_lines(c.non_china.binding, top)]
+    funded = {}
+    if instance is not None and c.baseline.has_expansions:
+        more, funded = funding_sheets(c, instance, values, curve, top)
+        lines += more
     lines += ["", "Sheets: sourcing mix of each plan (charts), then one table per sheet; the second header row gives the unit."]
     tables = {
         "premium": c.summary(),
@@ -439,6 +508,7 @@ def comparison_sheets(comparison: Comparison, title: str | None = None, top: int
         "non_china_shortfall": c.non_china.shortfall,
         "baseline_binding": c.baseline.binding,
         "non_china_binding": c.non_china.binding,
+        **funded,
     }
     charts = {
         "mix_baseline": sourcing_mix(c.baseline.activity, c.periods, "baseline, ", covered, colors),

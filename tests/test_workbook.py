@@ -154,3 +154,72 @@ def test_the_premium_workbook_prints_whole_pages(capsys, tmp_path):
     assert breaks == [titles[i] - 1 for i in range(CHARTS_PER_PAGE, len(titles), CHARTS_PER_PAGE)]
     summary = book["summary"]
     assert max(len(str(c.value or "")) for c in summary["A"]) <= SUMMARY_WIDTH + 4  # wrapped: it prints readably
+
+
+def summary_text(book) -> str:
+    """The summary sheet's column A as one text, its wrapped lines joined."""
+    return " ".join(" ".join(str(c.value).split()) for c in book["summary"]["A"] if c.value)
+
+
+FUND_SHEETS = ["non_china_builds", "baseline_builds", "budget_curve", "expansion_values"]
+
+
+def test_invest_and_premium_workbooks_say_what_to_fund(capsys, tmp_path):
+    """builders.two_funded_plants derives every number."""
+    import yaml
+    from builders import two_funded_plants
+
+    instance = tmp_path / "two.yaml"
+    instance.write_text(yaml.safe_dump(two_funded_plants()))
+    target = tmp_path / "invest.xlsx"
+    code, out, err = run(capsys, "invest", instance, "--budgets", "0,2,3", "--out", target, "-q")
+    assert code == 0, err
+    assert f"wrote {target}" in out
+    book = openpyxl.load_workbook(target)
+    assert book.sheetnames == ["summary", "premium", *FUND_SHEETS]
+    for name in FUND_SHEETS:
+        sheet = book[name]
+        heads = [c.value for c in sheet[1]]
+        assert [c.value for c in sheet[2]] == [column_unit(h)[0] or None for h in heads], name
+        assert sheet.freeze_panes == "A3" and sheet.print_title_rows == "$1:$2"
+        assert sheet.print_area and sheet.page_setup.fitToWidth == 1
+    curve = table_of(target, "budget_curve")
+    assert list(curve["budget"]) == ["USD 0 (no funding)", "USD 2 million", "USD 3 million", "no limit"]
+    assert list(curve["premium_musd"]) == pytest.approx([16.0, 12.0, 12.0, 10.5])
+    assert list(curve["saved_musd"]) == pytest.approx([0.0, 4.0, 4.0, 5.5])
+    assert list(curve["non_china_capex_musd"]) == pytest.approx([0.0, 2.0, 2.0, 5.0])
+    assert [str(v) for v in curve["first_clean_period"]] == ["never", "never", "never", "2027"]
+    sheet = book["budget_curve"]
+    assert sheet.cell(3, [c.value for c in sheet[1]].index("premium_musd") + 1).number_format == "#,##0.00"
+    builds = table_of(target, "non_china_builds")
+    assert list(builds["name"]) == ["Australian refinery", "American refinery"]
+    assert list(builds["decided"]) == [2026, 2027] and list(builds["online"]) == [2026, 2027]
+    assert list(builds["charge_musd"]) == pytest.approx([2.0, 1.5])
+    assert table_of(target, "baseline_builds").empty
+    values = table_of(target, "expansion_values")
+    assert list(values["name"]) == ["Australian refinery", "American refinery"]
+    assert list(values["non_china_value_musd"]) == pytest.approx([4.0, 1.5])
+    assert list(values["value_musd"]) == pytest.approx([0.0, 0.0], abs=1e-9)
+    text = summary_text(book)
+    for said in (
+        "Builds of the non-China plan: Australian refinery (AU), line: 1 module decided in 2026, capacity from 2026 "
+        "(+100 t NdPr oxide a period at full rate); capex USD 2.0 million American refinery (US), line: 1 module "
+        "decided in 2027, capacity from 2027",
+        "Builds of the baseline plan: none",
+        "USD 3 million: non-China premium USD 12.0 million (4.0 less), capex used USD 2.0 million; the non-China plan "
+        "leaves demand unmet up to 2027",
+        "no limit: non-China premium USD 10.5 million (5.5 less), capex used USD 5.0 million; the non-China plan "
+        "serves all demand from 2027",
+        "Australian refinery, line: USD 4.0 million to the non-China plan, USD 0.0 million to the baseline plan",
+    ):
+        assert said in text, said
+
+    premium = tmp_path / "premium.xlsx"
+    code, _, err = run(capsys, "premium", instance, "--out", premium, "-q")
+    assert code == 0, err
+    book = openpyxl.load_workbook(premium)
+    assert book.sheetnames[-4:] == FUND_SHEETS
+    assert "Builds of the non-China plan: Australian refinery (AU), line" in summary_text(book)
+    curve = table_of(premium, "budget_curve")  # the answer's budgets below the 5 offered: only 0
+    assert list(curve["budget"]) == ["USD 0 (no funding)", "no limit"]
+    assert list(curve["premium_musd"]) == pytest.approx([16.0, 10.5])
