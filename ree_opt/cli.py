@@ -12,6 +12,7 @@ import json
 import signal
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -74,8 +75,14 @@ def _colors(instance_path) -> dict:
 
 def cmd_validate(args) -> int:
     from .loading import load_instance
+    from .splice import SpliceWarning
 
-    instance = load_instance(args.instance)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SpliceWarning)
+        instance = load_instance(args.instance)
+    notes = [str(w.message) for w in caught if issubclass(w.category, SpliceWarning)]
+    for other in (w for w in caught if not issubclass(w.category, SpliceWarning)):
+        warnings.showwarning(other.message, other.category, other.filename, other.lineno)
     facts = (
         f"{len(instance.periods)} periods, {len(instance.products)} products, "
         f"{len(instance.facilities)} facilities, {len(instance.demand)} demand entries, "
@@ -86,9 +93,11 @@ def cmd_validate(args) -> int:
         facts += (f"; uncertainty: {len(uncertainty.events)} events, {uncertainty.future_count():,} futures"
                   + (" drawn" if uncertainty.sample else ""))
     if args.json:
-        _emit_json({"valid": True, "instance": instance.name, "summary": facts})
+        _emit_json({"valid": True, "instance": instance.name, "summary": facts, "warnings": notes})
     else:
         print(f"{args.instance}: valid ({facts})")
+        for note in notes:
+            print(f"ree-opt: warning: {note}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -639,8 +648,36 @@ def bad_input(error: Exception) -> bool:
     return False
 
 
+#: Commands that read an instance's `uncertainty`: they show the warnings
+#: about it (SPEC section 6's splice); the others solve the instance as it is.
+UNCERTAINTY_COMMANDS = ("validate", "stochastic", "evaluate", "report")
+
+
+def _warning_printer(command: str | None):
+    """Show the library's own warnings as one line, `ree-opt: warning: ...`
+    (Python's default shows a file and a source line); a warning about
+    `uncertainty` only where the command reads it."""
+    default = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if not category.__module__.startswith(f"{__package__}."):
+            return default(message, category, filename, lineno, file, line)
+        if category.__name__ == "SpliceWarning" and command not in UNCERTAINTY_COMMANDS:
+            return None
+        print(f"ree-opt: warning: {message}", file=sys.stderr)
+        return None
+
+    return show
+
+
 def main(argv: list[str] | None = None) -> int:
     arguments = parser().parse_args(argv)
+    with warnings.catch_warnings():
+        warnings.showwarning = _warning_printer(arguments.command)
+        return _run(arguments)
+
+
+def _run(arguments) -> int:
     try:
         return arguments.function(arguments)
     except CommandError as error:

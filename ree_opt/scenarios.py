@@ -229,13 +229,20 @@ def _composed(instance: Instance, names: list[str], policies: list, locator: _Lo
     return result
 
 
-def check_scenarios(instance: Instance, locator: _Locator) -> list[Problem]:
-    """Each scenario applies cleanly and gives a valid instance."""
+def applied_scenarios(instance: Instance, locator: _Locator) -> tuple[dict[str, Instance], list[Problem]]:
+    """Each scenario applied alone: the instances it gives, by name, and the
+    problems of those that do not apply cleanly or give an invalid instance."""
+    applied: dict[str, Instance] = {}
     problems: list[Problem] = []
     for name in instance.scenarios:
         try:
-            apply_scenario(instance, name, locator=locator)
+            applied[name] = apply_scenario(instance, name, locator=locator)
         except InstanceError as error:
             problems.extend(error.problems)
-    return problems
+    return applied, problems
+
+
+def check_scenarios(instance: Instance, locator: _Locator) -> list[Problem]:
+    """Each scenario applies cleanly and gives a valid instance."""
+    return applied_scenarios(instance, locator)[1]
 
