@@ -92,6 +92,9 @@ def cmd_validate(args) -> int:
     if uncertainty is not None:
         facts += (f"; uncertainty: {len(uncertainty.events)} events, {uncertainty.future_count():,} futures"
                   + (" drawn" if uncertainty.sample else ""))
+        dropped = uncertainty.dropped_futures()
+        if dropped:
+            facts += f" ({dropped:,} future{'s' if dropped != 1 else ''} of probability 0 dropped)"
     if args.json:
         _emit_json({"valid": True, "instance": instance.name, "summary": facts, "warnings": notes})
     else:
@@ -249,6 +252,7 @@ def cmd_stochastic(args) -> int:
             progress=lambda n=1: progress(n * BUILD_WEIGHT),
         )
         progress(solves, "solved")
+    dropped = instance.uncertainty.dropped_futures(sample) if instance.uncertainty else 0
     tables = stochastic_tables(solution)
     written = None
     if args.out and solution.optimal and _workbook(args.out):
@@ -263,10 +267,11 @@ def cmd_stochastic(args) -> int:
         _emit_json({
             "status": solution.status,
             "message": solution.message,
+            "dropped_futures": dropped,
             **{name: _records(table) for name, table in tables.items()},
         })
     else:
-        print(stochastic_text(solution, str(args.instance)))
+        print(stochastic_text(solution, str(args.instance), dropped=dropped))
     _wrote(args, written)
     if not solution.optimal:
         raise CommandError(f"the solve ended {solution.status}: {solution.message}")
@@ -314,7 +319,8 @@ def cmd_evaluate(args) -> int:
         _emit_json({"message": evaluation.message, **{name: _records(t) for name, t in tables.items()},
                     "replications": evaluation.gap.replications if evaluation.gap else []})
     else:
-        print(evaluation_text(evaluation, plan, str(args.instance)))
+        dropped = instance.uncertainty.dropped_futures(sample) if instance.uncertainty and fresh is None else 0
+        print(evaluation_text(evaluation, plan, str(args.instance), dropped=dropped))
     _wrote(args, written)
     return EXIT_OK
 

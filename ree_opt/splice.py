@@ -135,7 +135,8 @@ def lost_periods(base: Instance, patched: Instance, added_policies, reveal: int)
 
 
 def splice_losses(instance: Instance, patched: dict[str, Instance]) -> list[SpliceLoss]:
-    """Every scenario an uncertainty event names that loses periods to the
+    """Every scenario an uncertainty event names (in an outcome of
+    probability > 0: the others are in no future) that loses periods to the
     splice. `patched` maps scenario name -> the instance with it applied alone
     (what loading has already computed); a name missing there is skipped
     (it failed, and loading reports that)."""
@@ -152,6 +153,8 @@ def splice_losses(instance: Instance, patched: dict[str, Instance]) -> list[Spli
     events: dict[str, list[str]] = {}
     for event in uncertainty.events:
         for outcome in event.outcomes:
+            if outcome.probability == 0:  # in no future (dropped): it loses nothing
+                continue
             for name in (n.strip() for n in (outcome.scenario or "").split(",")):
                 if name and event.name not in events.setdefault(name, []):
                     events[name].append(event.name)

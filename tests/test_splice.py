@@ -63,10 +63,14 @@ def test_a_halt_from_the_first_period_loses_the_periods_before_reveal():
 
 def test_changes_from_reveal_on_lose_nothing():
     """The same halt written from 2027 (2026 as the instance has it), a reveal
-    in the first period, and a scenario no event names: no loss."""
+    in the first period, a scenario no event names and one only an outcome of
+    probability 0 names: no loss."""
     assert losses(gamble({"set": {"cn": {"availability": {2026: 1.0, 2027: 0.0}}}})) == []
     assert losses(gamble({"set": {"cn": {"availability": 0.0}}}, reveal=2026)) == []
     assert losses(gamble({"set": {"cn": {"availability": 0.0}}}, named=False)) == []
+    never = gamble({"set": {"cn": {"availability": 0.0}}})
+    never["uncertainty"]["events"][0]["outcomes"] = [{"probability": 1.0}, {"scenario": "shock", "probability": 0}]
+    assert losses(never) == []  # an outcome of probability 0 is in no future
 
 
 def test_a_change_with_no_effect_on_the_figures_loses_nothing():
