@@ -539,7 +539,21 @@ def plan_options(sub) -> None:
     sub.add_argument("--seed", type=int, help="seed of the plan's draws (with --sample; default 0)")
 
 
-def parser() -> argparse.ArgumentParser:
+#: Every command, in the order `ree-opt --help` lists them.
+COMMANDS = ("validate", "solve", "premium", "sweep", "compare", "stochastic", "convert", "evaluate", "report", "schema")
+
+
+class _NotAsked:
+    """A command not asked for: neither its parser nor its options are built
+    (argparse takes about half a millisecond per parser)."""
+
+    def add_argument(self, *args, **kwargs) -> None:
+        pass
+
+
+def parser(asked: str | None = None) -> argparse.ArgumentParser:
+    """The command line; with `asked`, only that command's options are built
+    (every command is still listed, with its help, by `ree-opt --help`)."""
     main = argparse.ArgumentParser(
         prog="ree-opt",
         description="Plan rare-earth procurement with linear programming: least-cost sourcing, "
@@ -549,12 +563,16 @@ def parser() -> argparse.ArgumentParser:
     main.add_argument("--debug", action="store_true", help="show a traceback on unexpected errors")
     commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    only = asked if asked in COMMANDS else None  # a misspelt command gets the list of them all
+
     def command(name, function, help_text):
+        if only is not None and name != only:
+            return _NotAsked()
         # `help` is %-formatted by argparse (95%% shows as 95%); `description` is printed as it is
         sub = commands.add_parser(name, help=help_text, description=help_text.replace("%%", "%"))
+        sub.set_defaults(function=function)
         sub.add_argument("instance", type=Path, help="instance file (YAML, JSON or an .xlsx workbook)")
         sub.add_argument("--json", action="store_true", help="print JSON for machines")
-        sub.set_defaults(function=function)
         return sub
 
     command("validate", cmd_validate, "check an instance and list every problem")
@@ -633,10 +651,11 @@ def parser() -> argparse.ArgumentParser:
     report.add_argument("--scenario", "-s", help="scenario name(s), comma separated, for sections 1-6")
     report.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
-    schema_help = "print the JSON Schema of the instance format (for editors and validators)"
-    schema = commands.add_parser("schema", help=schema_help, description=schema_help)
-    schema.add_argument("--out", "-o", type=Path, help="write it to this file instead (e.g. docs/instance.schema.json)")
-    schema.set_defaults(function=cmd_schema)
+    if only in (None, "schema"):
+        schema_help = "print the JSON Schema of the instance format (for editors and validators)"
+        schema = commands.add_parser("schema", help=schema_help, description=schema_help)
+        schema.add_argument("--out", "-o", type=Path, help="write it to this file instead (e.g. docs/instance.schema.json)")
+        schema.set_defaults(function=cmd_schema)
     return main
 
 
@@ -677,8 +696,14 @@ def _warning_printer(command: str | None):
     return show
 
 
+def _asked(argv: list[str]) -> str | None:
+    """The command named on the line (the first word that is not an option)."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
 def main(argv: list[str] | None = None, on_command=None) -> int:
-    arguments = parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    arguments = parser(_asked(argv)).parse_args(argv)
     if on_command is not None:
         on_command(arguments.command)
     with warnings.catch_warnings():

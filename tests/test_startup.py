@@ -130,3 +130,22 @@ def test_a_workbook_is_read_through_the_lazy_reader(tmp_path):
         "print(before, 'ree_opt.excel' in sys.modules, len(instance.facilities))\n"
     )
     assert run_python(script) == f"False True {len(__import__('ree_opt').load_instance(ROOT / 'instances' / 'toy.yaml').facilities)}"
+
+
+def test_only_the_command_asked_for_is_built_and_it_parses_alike():
+    """`ree-opt validate X` builds the parser of `validate` alone; the
+    command list is complete and each command parses as the full parser does."""
+    from ree_opt.cli import COMMANDS, parser
+
+    full = parser()
+    assert tuple(full._subparsers._group_actions[0].choices) == COMMANDS
+    for argv in (
+        ["validate", "x.yaml", "--json"],
+        ["--debug", "solve", "x.yaml", "-s", "a,b", "--time-limit", "5", "--solver", "cbc"],
+        ["stochastic", "x.yaml", "--omega", "0.5", "--sample", "10", "--seed", "3", "-q"],
+        ["convert", "x.yaml", "y.xlsx"],
+        ["schema", "-o", "s.json"],
+    ):
+        asked = parser(argv[1] if argv[0] == "--debug" else argv[0])
+        assert len(asked._subparsers._group_actions[0].choices) == 1
+        assert vars(asked.parse_args(argv)) == vars(full.parse_args(argv))
