@@ -107,6 +107,8 @@ def lost_periods(base: Instance, patched: Instance, added_policies, reveal: int)
 
     before = {f.id: f for f in base.facilities}
     for facility in patched.facilities:
+        if facility == before[facility.id]:  # untouched by the scenario (most are)
+            continue
         old = _facility_figures(base, before[facility.id], labels, reveal)
         new = _facility_figures(patched, facility, labels, reveal)
         for what in ("capacity", "take-or-pay floor"):
@@ -116,7 +118,9 @@ def lost_periods(base: Instance, patched: Instance, added_policies, reveal: int)
             for t in range(reveal)
         ]
         note("cost", facility.id, (t for t in range(reveal) if paying[t] and _differ(old["cost"][t], new["cost"][t])))
-    for index, (entry, old_entry) in enumerate(zip(patched.demand, base.demand)):
+    for entry, old_entry in zip(patched.demand, base.demand):
+        if entry == old_entry:
+            continue
         old = _demand_figures(base, old_entry, labels, reveal)
         new = _demand_figures(patched, entry, labels, reveal)
         name = f"{entry.segment} {entry.product}"
