@@ -41,6 +41,9 @@ Stage = Literal["mine", "separation", "metal", "magnet", "recycling", "trade"]
 def _number(value):
     """No booleans (pydantic would read `capacity: yes`, or a spreadsheet's
     TRUE, as 1.0), and NaN or infinity named as such before any range check."""
+    kind = type(value)
+    if kind is int or (kind is float and math.isfinite(value)):  # the common case, at once
+        return value
     if isinstance(value, bool):
         raise ValueError(f"expected a number, not {str(value).lower()}")
     if isinstance(value, (int, float, str)):
@@ -818,9 +821,9 @@ def period_grid(periods: list) -> int | None:
 def online_index(instance: Instance, online) -> int | None:
     """Index of `online` among the periods; may lie before or after them on an
     integer grid. None when off the grid."""
-    labels = [str(p) for p in instance.periods]
     if online is None:
         return 0
+    labels = [str(p) for p in instance.periods]
     if str(online) in labels:
         return labels.index(str(online))
     shifted = re.fullmatch(r"(.+?)([+-]\d+)", str(online))
