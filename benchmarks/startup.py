@@ -6,7 +6,9 @@ same run. Not part of the test suite.
     python benchmarks/startup.py --runs 15
 
 Each command runs in a fresh process with the same interpreter; the ratio is
-the command's median wall time over the reference's. The goal is 2x for
+the command's median wall time over the reference's (and its CPU time, user
+and system, over the reference's: on a shared machine under load the wall
+times wait for a core, the CPU times much less). The goal is 2x for
 `validate` and below 1x for `--help`.
 
 The warm-up run writes ree_opt's bytecode (__pycache__, as `pip install`
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -53,10 +56,14 @@ COMMANDS = [
 ]
 
 
-def wall_time(command: list[str], env: dict | None = None) -> float:
+def wall_time(command: list[str], env: dict | None = None) -> tuple[float, float]:
+    """Wall time, and CPU time (user + system) of the child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT, env=env)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
 
 
 def main() -> None:
@@ -67,16 +74,20 @@ def main() -> None:
     writing = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
     for _, command in cases:  # warm the file cache and the bytecode
         wall_time(command, env=writing)
-    times: dict[str, list[float]] = {name: [] for name, _ in cases}
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name, _ in cases}
     for _ in range(runs):  # interleaved, so a busy moment hits every case alike
         for name, command in cases:
             times[name].append(wall_time(command))
-    reference = statistics.median(times[REFERENCE[0]])
-    print(f"| command | median (s) over {runs} runs | ratio to `import yaml, pydantic` |")
-    print("|---|---:|---:|")
+
+    def median(name: str, which: int) -> float:
+        return statistics.median(run[which] for run in times[name])
+
+    wall, cpu = median(REFERENCE[0], 0), median(REFERENCE[0], 1)
+    print(f"| command | median wall (s) over {runs} runs | ratio | median CPU (s) | ratio |")
+    print("|---|---:|---:|---:|---:|")
     for name, _ in cases:
-        median = statistics.median(times[name])
-        print(f"| `{name}` | {median:.3f} | {median / reference:.2f}x |")
+        print(f"| `{name}` | {median(name, 0):.3f} | {median(name, 0) / wall:.2f}x "
+              f"| {median(name, 1):.3f} | {median(name, 1) / cpu:.2f}x |")
 
 
 if __name__ == "__main__":
