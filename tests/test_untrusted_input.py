@@ -397,15 +397,27 @@ def test_a_sheet_that_declares_or_reaches_17_billion_cells_is_refused(tmp_path, 
 
 
 def test_cells_are_counted_over_every_sheet_and_located(tmp_path):
-    """The toy workbook's sheets reach 10 x 3 + 4 x 9 + 8 x 20 + 3 x 11 + ...
-    cells; with a budget of 100 the sheet that passes it is named, with what
-    the sheets before it hold. Rows and cells without `r` follow the one before."""
-    path = tmp_path / "toy.xlsx"
-    path.write_bytes(toy_workbook(tmp_path))
-    bounded_zip.check_workbook(path)
+    """Sheets of 3 x 10, 4 x 5 and 10 x 10 cells (their last cells written,
+    so openpyxl declares those ranges): 150 in all pass a budget of 150;
+    with 149 the third sheet is named, with what the sheets before it hold.
+    Rows and cells without `r` follow the one before."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    for index, (title, rows, columns) in enumerate([("instance", 10, 3), ("products", 5, 4), ("facilities", 10, 10)]):
+        sheet = workbook.active if index == 0 else workbook.create_sheet()
+        sheet.title = title
+        sheet.cell(1, 1, "x")
+        sheet.cell(rows, columns, 1)
+    path = tmp_path / "three.xlsx"
+    workbook.save(path)
+    bounded_zip.check_workbook(path, max_cells=150)
     with pytest.raises(bounded_zip.Refused) as caught:
-        bounded_zip.check_workbook(path, max_cells=100)
-    assert caught.value.message.startswith("sheet 'facilities' (xl/worksheets/sheet3.xml) declares the range A1:T8: 160 cells beside 66 in the sheets before it")
+        bounded_zip.check_workbook(path, max_cells=149)
+    assert caught.value.message == (
+        "sheet 'facilities' (xl/worksheets/sheet3.xml) declares the range A1:J10: 100 cells beside 50 in the "
+        "sheets before it; more than 149 cells in all is refused before the workbook is read"
+    )
     extent = bounded_zip._Extent()
     for chunk in (b'<dimension ref="A1:B2"/><row><c><v>1</v></c><c/><c/></ro', b'w><row><x:c/></row><row r="7"><c r="B7"/></row>'):
         extent.feed(chunk)
