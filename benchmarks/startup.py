@@ -13,21 +13,26 @@ times wait for a core, the CPU times much less). The goal is 2x for
 
 The warm-up run writes ree_opt's bytecode (__pycache__, as `pip install`
 compiles an installed package's), even where PYTHONDONTWRITEBYTECODE is set
-(this sandbox sets it; every run then compiled ree_opt's modules again,
-about 0.13x); the measured runs use the environment as it is, and Python
+(this sandbox sets it; every run then compiled ree_opt's modules again:
+2.49x against 2.26x of CPU for `validate`); the measured runs use the environment as it is, and Python
 checks each .pyc against its source.
 
 `import pydantic` loads almost nothing of pydantic: the first model
 validated loads the rest (pydantic.fields and pydantic.types, the schema
 generator, the plugin loader and importlib.metadata). The second and third
 rows show that floor: one model of one field, validated, is already about
-1.9x.
+2.1x.
 
-Last run (2 cores shared with other work, --runs 15):
+Last run (--runs 15; 2 cores shared with other work, load average about 6;
+runs a few minutes apart put `validate` between 2.2x and 2.6x):
 
-| command | median (s) over 15 runs | ratio to `import yaml, pydantic` |
-|---|---:|---:|
-RESULTS
+| command | median wall (s) over 15 runs | ratio | median CPU (s) | ratio |
+|---|---:|---:|---:|---:|
+| `python -c 'import yaml, pydantic'` | 0.216 | 1.00x | 0.103 | 1.00x |
+| `python -c 'import yaml; from pydantic import BaseModel'` | 0.301 | 1.39x | 0.144 | 1.40x |
+| `python -c '...one pydantic model of one field, validated'` | 0.452 | 2.09x | 0.223 | 2.17x |
+| `ree-opt --help` | 0.090 | 0.42x | 0.044 | 0.43x |
+| `ree-opt validate instances/baseline.yaml` | 0.500 | 2.32x | 0.240 | 2.33x |
 """
 
 from __future__ import annotations
