@@ -149,3 +149,25 @@ def test_only_the_command_asked_for_is_built_and_it_parses_alike():
         asked = parser(argv[1] if argv[0] == "--debug" else argv[0])
         assert len(asked._subparsers._group_actions[0].choices) == 1
         assert vars(asked.parse_args(argv)) == vars(full.parse_args(argv))
+
+
+def test_the_collector_is_off_for_validate_and_on_for_a_command_that_solves():
+    """The console script starts with the cyclic garbage collector off, turns
+    it back on before a command that solves, and freezes what is left at
+    exit (the interpreter's last collection then walks nothing)."""
+    toy = str(ROOT / "instances" / "toy.yaml")
+    script = (
+        "import gc, sys\n"
+        "import ree_opt.cli as cli\n"
+        "cli.cmd_solve = lambda args: print('solve sees the collector', gc.isenabled()) or 0\n"
+        "for argv in (['validate', {toy!r}], ['solve', {toy!r}]):\n"
+        "    gc.enable(); gc.unfreeze()\n"
+        "    sys.argv = ['ree-opt'] + argv\n"
+        "    try:\n"
+        "        cli.run()\n"
+        "    except SystemExit as stop:\n"
+        "        print(argv[0], stop.code, gc.isenabled(), gc.get_freeze_count() > 0)\n"
+    ).format(toy=toy)
+    assert run_python(script).splitlines()[-3:] == [
+        "validate 0 False True", "solve sees the collector True", "solve 0 True True",
+    ]
