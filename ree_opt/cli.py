@@ -539,10 +539,6 @@ def plan_options(sub) -> None:
     sub.add_argument("--seed", type=int, help="seed of the plan's draws (with --sample; default 0)")
 
 
-#: Every command, in the order `ree-opt --help` lists them.
-COMMANDS = ("validate", "solve", "premium", "sweep", "compare", "stochastic", "convert", "evaluate", "report", "schema")
-
-
 class _NotAsked:
     """A command not asked for: neither its parser nor its options are built
     (argparse takes about half a millisecond per parser)."""
@@ -563,9 +559,11 @@ def parser(asked: str | None = None) -> argparse.ArgumentParser:
     main.add_argument("--debug", action="store_true", help="show a traceback on unexpected errors")
     commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    only = asked if asked in COMMANDS else None  # a misspelt command gets the list of them all
+    only = asked
+    named: list[str] = []
 
     def command(name, function, help_text):
+        named.append(name)
         if only is not None and name != only:
             return _NotAsked()
         # `help` is %-formatted by argparse (95%% shows as 95%); `description` is printed as it is
@@ -651,6 +649,9 @@ def parser(asked: str | None = None) -> argparse.ArgumentParser:
     report.add_argument("--scenario", "-s", help="scenario name(s), comma separated, for sections 1-6")
     report.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
+    named.append("schema")
+    if only is not None and only not in named:  # a misspelt command: the list of them all
+        return parser()
     if only in (None, "schema"):
         schema_help = "print the JSON Schema of the instance format (for editors and validators)"
         schema = commands.add_parser("schema", help=schema_help, description=schema_help)
