@@ -23,16 +23,17 @@ generator, the plugin loader and importlib.metadata). The second and third
 rows show that floor: one model of one field, validated, is already about
 2.1x.
 
-Last run (--runs 15; 2 cores shared with other work, load average about 6;
-runs a few minutes apart put `validate` between 2.2x and 2.6x):
+Last run (--runs 15; 2 cores shared with other work, load average about 7;
+under this load the ratios close up: runs a few minutes apart, under
+less load, put `validate` between 2.2x and 2.6x):
 
 | command | median wall (s) over 15 runs | ratio | median CPU (s) | ratio |
 |---|---:|---:|---:|---:|
-| `python -c 'import yaml, pydantic'` | 0.216 | 1.00x | 0.103 | 1.00x |
-| `python -c 'import yaml; from pydantic import BaseModel'` | 0.301 | 1.39x | 0.144 | 1.40x |
-| `python -c '...one pydantic model of one field, validated'` | 0.452 | 2.09x | 0.223 | 2.17x |
-| `ree-opt --help` | 0.090 | 0.42x | 0.044 | 0.43x |
-| `ree-opt validate instances/baseline.yaml` | 0.500 | 2.32x | 0.240 | 2.33x |
+| `python -c 'import yaml, pydantic'` | 0.350 | 1.00x | 0.119 | 1.00x |
+| `python -c 'import yaml; from pydantic import BaseModel'` | 0.481 | 1.37x | 0.178 | 1.50x |
+| `python -c '...one pydantic model of one field, validated'` | 0.740 | 2.11x | 0.245 | 2.05x |
+| `ree-opt --help` | 0.145 | 0.41x | 0.049 | 0.41x |
+| `ree-opt validate instances/baseline.yaml` | 0.752 | 2.15x | 0.254 | 2.13x |
 """
 
 from __future__ import annotations
