@@ -13,6 +13,7 @@ the bound of one `max_capex` row; each MIP starts from the last plan found
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
@@ -25,7 +26,7 @@ from .instance import InstanceError, Problem
 from .loading import load_instance
 from .plan import InstanceLike, Plan, facilities_where
 from .scenarios import apply_scenario
-from .solution import Solution
+from .solution import INVESTMENT_COLUMNS, SHORTFALL_COLUMNS, Solution, investment_table, shortfall_table
 
 VALUE_COLUMNS = [
     "facility", "name", "country", "expansion", "capex_musd", "modules",
@@ -107,7 +108,7 @@ def funded_facilities(instance, where: Mapping | None) -> list[str]:
     return matched
 
 
-def describe_builds(solution: Solution) -> str:
+def describe_builds(solution) -> str:
     """`facility/expansion x modules (decided)` of each build, for a table cell."""
     table = solution.investments
     if table.empty:
@@ -117,7 +118,7 @@ def describe_builds(solution: Solution) -> str:
     )
 
 
-def first_clean_period(solution: Solution, products: list[str], periods: list):
+def first_clean_period(solution, products: list[str], periods: list):
     """The first period from which the plan meets every product's demand in
     full ("never" if the last period still falls short)."""
     if solution.objective is None:
@@ -129,11 +130,37 @@ def first_clean_period(solution: Solution, products: list[str], periods: list):
     return max(firsts, key=lambda p: order.index(str(p))) if firsts else periods[0]
 
 
-def _capex(solution: Solution, counted: set) -> float:
-    table = solution.investments
+def _capex(table: pd.DataFrame, counted: set) -> float:
     if table.empty:
         return 0.0
     return float(table.loc[table["facility"].isin(counted), "capex_musd"].sum())
+
+
+@dataclass
+class CurvePoint:
+    """What a budget curve reads of one solve: no more than it needs."""
+
+    status: str
+    objective: float | None
+    mip_gap: float
+    investments: pd.DataFrame
+    shortfall: pd.DataFrame
+
+
+def _point(plan: Plan) -> CurvePoint:
+    """Solve one plan of the curve (a MIP started from its last plan) and
+    read its builds and unmet demand; no tie-break, no prices, no other tables."""
+    plan.compiled.start_from(getattr(plan, "last_values", None))
+    outcome = plan.compiled.solve(duals=False)
+    plan.last_values = outcome.values
+    if outcome.values is None:
+        return CurvePoint(outcome.status, None, 0.0, pd.DataFrame(columns=INVESTMENT_COLUMNS),
+                          pd.DataFrame(columns=SHORTFALL_COLUMNS))
+    return CurvePoint(
+        outcome.status, outcome.objective, outcome.mip_gap,
+        investment_table(plan.data, plan.compiled, outcome.values),
+        shortfall_table(plan.data, plan.compiled, outcome.values),
+    )
 
 
 def _curve_run(instance, scenario, policies: list, counted: list[str], limits: list[float]) -> list[tuple]:
@@ -148,13 +175,12 @@ def _curve_run(instance, scenario, policies: list, counted: list[str], limits: l
         results = []
         for plan in plans:
             plan.set_policy_value(index, limit)
-            plan.compiled.start_from(getattr(plan, "last_values", None))
-            results.append(plan.solve(tie_break=False, ranging=False))
+            results.append(_point(plan))
         base, clean = results
         ok = base.objective is not None and clean.objective is not None
         rows.append((
             limit, base.objective, clean.objective, clean.objective - base.objective if ok else None,
-            _capex(base, set(counted)), _capex(clean, set(counted)),
+            _capex(base.investments, set(counted)), _capex(clean.investments, set(counted)),
             first_clean_period(clean, products, periods), float(clean.shortfall["quantity_t"].sum()),
             max(base.mip_gap, clean.mip_gap), clean.status if base.status == "optimal" else base.status,
             describe_builds(clean), describe_builds(base),
