@@ -2,7 +2,9 @@
 
 - docs/report_first_screen.png: what a reader sees on opening the baseline's report (1280 x 900);
 - docs/report_decision.png: the section "What to sign now" (both plans side by side);
-- docs/report_sourcing.png: the sourcing-mix chart by product, with demand drawn.
+- docs/report_sourcing.png: the sourcing-mix chart by product, with demand drawn;
+- docs/report_what_to_fund.png: the section "What to fund" (the budget curve, the builds, each
+  expansion's value), where the baseline's facilities offer expansions.
 
     python docs/make_report_screenshots.py [--report existing.html]
 
@@ -56,7 +58,11 @@ def main() -> None:
         browser.screenshot(docs / "report_first_screen.png")
         element_shot(browser, "#uncertainty", docs / "report_decision.png")
         element_shot(browser, "#chart-mix", docs / "report_sourcing.png")
-    for name in ("report_first_screen.png", "report_decision.png", "report_sourcing.png"):
+        written = ["report_first_screen.png", "report_decision.png", "report_sourcing.png"]
+        if browser.evaluate("document.getElementById('fund') !== null"):
+            element_shot(browser, "#fund", docs / "report_what_to_fund.png")
+            written.append("report_what_to_fund.png")
+    for name in written:
         print(f"wrote docs/{name}")
 
 

@@ -20,7 +20,7 @@ from .funding import first_clean_period
 
 BUILD_COLUMNS = [
     "facility", "name", "country", "expansion", "decided", "online", "modules", "product", "added_t",
-    "capex_musd", "charge_musd",
+    "available_t", "capex_musd", "charge_musd",
 ]
 FUNDING_COLUMNS = [
     "budget", "limit_musd", "non_china_capex_musd", "baseline_capex_musd", "non_china_musd", "baseline_musd",
@@ -41,6 +41,13 @@ def _side_products(instance) -> set:
                       (p for f in instance.facilities for p in f.inputs))
 
 
+def named(name: str, country: str) -> str:
+    """A facility with its country: "Australian refinery (AU)"; "Lynas
+    Malaysia plant (full HRE suite), MY" where the name ends in brackets."""
+    name = str(name).rstrip()
+    return f"{name}, {country}" if name.endswith(")") else f"{name} ({country})"
+
+
 def expansion_words(name: str) -> str:
     """An expansion's name as words: second_line -> second line."""
     return str(name).replace("_", " ")
@@ -49,22 +56,31 @@ def expansion_words(name: str) -> str:
 def builds_table(solution, instance) -> pd.DataFrame:
     """The plan's builds: facility id and name, country, expansion, the
     period decided and the first with capacity (None: after the horizon),
-    modules, the main product the module makes and `added_t`, t of it a
-    period at full rate (capacity_t times the output per t of activity),
-    capex committed and the charge in the plan's cost (USD million)."""
+    modules, the main product the module makes, `added_t`, t of it a period
+    at full rate (capacity_t times the output per t of activity), and
+    `available_t`, the share of it this buyer gets (times the facility's
+    availability in the first period with capacity, or the last: SPEC
+    section 7 applies availability to funded capacity), capex committed and
+    the charge in the plan's cost (USD million)."""
+    from .data import resolve_series
+
     table = solution.investments
     if table is None or table.empty:
         return pd.DataFrame(columns=BUILD_COLUMNS)
     facilities = {f.id: f for f in instance.facilities}
     side = _side_products(instance)
+    labels = [str(p) for p in instance.periods]
     rows = []
     for row in table.itertuples(index=False):
         facility = facilities[row.facility]
         product = main_outputs(facility.outputs, side)[0] if facility.outputs else ""
         ratio = float(facility.outputs.get(product, 1.0)) if product else 1.0
+        start = labels.index(str(row.online)) if str(row.online) in labels else len(labels) - 1
+        share = float(resolve_series(facility.availability, labels)[start])
+        added = float(row.capacity_t) * ratio
         rows.append((
             row.facility, facility.display_name, facility.country, row.expansion, row.period, row.online,
-            float(row.modules), product, float(row.capacity_t) * ratio, float(row.capex_musd), float(row.charge_musd),
+            float(row.modules), product, added, added * share, float(row.capex_musd), float(row.charge_musd),
         ))
     return pd.DataFrame(rows, columns=BUILD_COLUMNS)
 
@@ -83,9 +99,10 @@ def build_sentence(row, last_period) -> str:
     start = (f"capacity from {row.online}" if row.online is not None and not _missing(row.online)
              else f"no capacity by {last_period}")
     product = f" {product_name(row.product)}" if row.product else ""
+    share = "" if abs(row.available_t - row.added_t) < 0.5 else f", {row.available_t:,.0f} t of it for this buyer"
     return (
-        f"{row.name} ({row.country}), {expansion_words(row.expansion)}: {modules_words(row.modules)} decided in "
-        f"{row.decided}, {start} (+{row.added_t:,.0f} t{product} a period at full rate); capex USD "
+        f"{named(row.name, row.country)}, {expansion_words(row.expansion)}: {modules_words(row.modules)} decided in "
+        f"{row.decided}, {start} (+{row.added_t:,.0f} t{product} a period at full rate{share}); capex USD "
         f"{row.capex_musd:,.1f} million"
     )
 

@@ -49,8 +49,9 @@ def two_funded_plants() -> dict:
 
     China makes it at 10 USD/kg: the baseline buys 400 t for 4.0 and builds
     nothing (a plant's 20 USD/kg is dearer before its charge).
-    Non-China, each module makes 100 t a year at 20 USD/kg and saves 0.03 a
-    tonne it serves. Australian (capex 2, life 2): decided in 2026 it
+    Non-China, each module gives the buyer 100 t a year at 20 USD/kg and
+    saves 0.03 a tonne it serves (the Australian line makes 200 t, half of
+    it for this buyer: availability 0.5). Australian (capex 2, life 2): decided in 2026 it
     serves 200 t (6.0 saved) for a charge of 2 x 2/2 = 2.0. American (capex
     3, life 2, decided from 2027): 100 t in 2027 (3.0 saved) for 3 x 1/2 =
     1.5. Both built: 2.0 + 1.5 + 300 t made (6.0) + 100 t unmet in 2026
@@ -70,7 +71,8 @@ def two_funded_plants() -> dict:
             {"id": "cn", "name": "Chinese separator", "country": "CN", "stage": "separation",
              "outputs": {"ndpr_oxide": 1.0}, "capacity": 1000, "cost": 10},
             {"id": "au", "name": "Australian refinery", "country": "AU", "stage": "separation",
-             "outputs": {"ndpr_oxide": 1.0}, "capacity": 0, "cost": 20, "expansions": [{**module, "capex": 2}]},
+             "outputs": {"ndpr_oxide": 1.0}, "capacity": 0, "cost": 20, "availability": 0.5,
+             "expansions": [{**module, "capacity": 200, "capex": 2}]},
             {"id": "us", "name": "American refinery", "country": "US", "stage": "separation",
              "outputs": {"ndpr_oxide": 1.0}, "capacity": 0, "cost": 20,
              "expansions": [{**module, "capex": 3, "earliest": 2027}]},

@@ -483,20 +483,20 @@ def test_what_to_fund_shows_the_hand_derived_numbers(fund_report):
     assert budget[3][7][0] == ("Australian refinery: line x1 (decided 2026); "
                                "American refinery: line x1 (decided 2027)")
 
-    builds = page.tables["table-builds"]  # plan, facility, country, expansion, modules, decided, online, t, product, capex, charge
-    assert [[cell[0] for cell in row[:8]] for row in builds] == [
-        ["non-China", "Australian refinery", "AU", "line", "1", "2026", "2026", "100"],
-        ["non-China", "American refinery", "US", "line", "1", "2027", "2027", "100"],
+    builds = page.tables["table-builds"]  # plan, facility, country, expansion, modules, decided, online, t, for
+    assert [[cell[0] for cell in row[:10]] for row in builds] == [  # the buyer, product, capex, charge
+        ["non-China", "Australian refinery", "AU", "line", "1", "2026", "2026", "200", "100", "NdPr oxide"],
+        ["non-China", "American refinery", "US", "line", "1", "2027", "2027", "100", "100", "NdPr oxide"],
     ]
-    assert [(row[9][1], row[10][1]) for row in builds] == [(A(2.0), A(2.0)), (A(3.0), A(1.5))]
+    assert [(row[10][1], row[11][1]) for row in builds] == [(A(2.0), A(2.0)), (A(3.0), A(1.5))]
 
     values = page.tables["table-expansion-values"]  # most valuable to the clean chain first
     assert [(row[0][0], row[3][1], row[5][1], row[6][1], row[7][1], row[8][1]) for row in values] == [
         ("Australian refinery", A(2.0), 0.0, 1.0, A(0.0, abs=1e-9), A(4.0)),
         ("American refinery", A(3.0), 0.0, 1.0, A(0.0, abs=1e-9), A(1.5)),
     ]
-    assert ("A chain that never touches CN should fund first: Australian refinery (AU), line: decided in 2026, "
-            "capacity from 2026; and American refinery (US), line: decided in 2027, capacity from 2027. Without "
+    assert ("A chain that never touches CN should fund first: Australian refinery (AU): line, decided in 2026, "
+            "capacity from 2026; and American refinery (US): line, decided in 2027, capacity from 2027. Without "
             "funding (a budget of 0), the non-China premium is USD 16.0 million and the plan leaves demand unmet up "
             "to 2027; with its builds funded (USD 5.0 million of capex), it is USD 10.5 million and the plan serves "
             "all demand from 2027. The least-cost plan, free to buy from CN, builds none of them.") in text

@@ -195,6 +195,7 @@ def test_invest_and_premium_workbooks_say_what_to_fund(capsys, tmp_path):
     assert list(builds["name"]) == ["Australian refinery", "American refinery"]
     assert list(builds["decided"]) == [2026, 2027] and list(builds["online"]) == [2026, 2027]
     assert list(builds["charge_musd"]) == pytest.approx([2.0, 1.5])
+    assert list(builds["added_t"]) == pytest.approx([200, 100]) and list(builds["available_t"]) == pytest.approx([100, 100])
     assert table_of(target, "baseline_builds").empty
     values = table_of(target, "expansion_values")
     assert list(values["name"]) == ["Australian refinery", "American refinery"]
@@ -203,7 +204,8 @@ def test_invest_and_premium_workbooks_say_what_to_fund(capsys, tmp_path):
     text = summary_text(book)
     for said in (
         "Builds of the non-China plan: Australian refinery (AU), line: 1 module decided in 2026, capacity from 2026 "
-        "(+100 t NdPr oxide a period at full rate); capex USD 2.0 million American refinery (US), line: 1 module "
+        "(+200 t NdPr oxide a period at full rate, 100 t of it for this buyer); capex USD 2.0 million American "
+        "refinery (US), line: 1 module "
         "decided in 2027, capacity from 2027",
         "Builds of the baseline plan: none",
         "USD 3 million: non-China premium USD 12.0 million (4.0 less), capex used USD 2.0 million; the non-China plan "

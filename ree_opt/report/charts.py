@@ -349,18 +349,18 @@ def frontier_chart(data: ReportData) -> Figure:
 
 
 def budget_chart(data: ReportData) -> Figure:
-    """Each plan's cost (top) and the non-China premium (bottom) against the
-    funding budget, the no-limit plans at the capex of every module offered
-    (a budget no plan can exceed); each premium labelled with the first year
-    the non-China plan serves all demand."""
-    from ..builds import SAME_MUSD
-
+    """Each plan's cost (top) and the non-China premium (bottom, bars) at
+    each funding budget, the budgets evenly spaced and the no-limit plans
+    last; each bar labelled with the premium and the first year the
+    non-China plan serves all demand."""
     funding = data.funding()
     last = data.periods[-1]
-    x = funding["limit_musd"].to_numpy(dtype=float)
+    x = np.arange(len(funding))
+    names = [f"{v:,.0f}" for v in funding["limit_musd"].iloc[:-1]]
+    names.append(f"no limit\n({funding['limit_musd'].iloc[-1]:,.0f}: all offered)")
     with rc_context(STYLE):
-        figure = Figure(figsize=(10, 5.2), layout="constrained")
-        top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=[1.2, 1])
+        figure = Figure(figsize=(10, 5.4), layout="constrained")
+        top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=[1, 1.15])
         for column, color, marker, label in (("non_china_musd", NON_CHINA, "^", "non-China plan"),
                                              ("baseline_musd", CLEAN, "o", "baseline (least-cost) plan")):
             top.plot(x, funding[column].to_numpy(dtype=float), color=color, marker=marker, markersize=5,
@@ -369,30 +369,24 @@ def budget_chart(data: ReportData) -> Figure:
         top.yaxis.set_major_formatter(thousands)
         top.set_title("what each plan costs over the horizon", loc="left")
         top.legend(loc="upper right")
+        top.grid(axis="x", visible=False)
         premium = funding["premium_musd"].to_numpy(dtype=float)
-        bottom.plot(x, premium, color=HIGH_SIDE, marker="o", markersize=5, linewidth=1.8)
-        low = min(0.0, float(np.nanmin(premium))) if len(premium) else 0.0
-        high = float(np.nanmax(premium)) if len(premium) else 1.0
-        bottom.set_ylim(low, high + max(0.35 * (high - low), 1.0))  # room for two lines of label above the highest
-        previous = None
-        for value, row in zip(x, funding.itertuples(index=False)):
+        bottom.bar(x, premium, width=0.6, color=HIGH_SIDE)
+        for position, row in zip(x, funding.itertuples(index=False)):
             first = row.first_clean_period
             clean = f"clean from {first}" if first not in (None, "never") else f"unmet to {last}"
-            same = previous is not None and abs(row.premium_musd - previous) < SAME_MUSD
             amount = f"{row.premium_musd:,.1f}" if abs(row.premium_musd) < 100 else f"{row.premium_musd:,.0f}"
-            label = clean if same else f"{amount}\n{clean}"
-            bottom.annotate(label, (value, row.premium_musd), xytext=(0, 7), textcoords="offset points",
-                            ha="center", va="bottom", fontsize=7.5, color=MUTED)
-            previous = row.premium_musd
+            bottom.annotate(f"{amount}\n{clean}", (position, max(row.premium_musd, 0.0)), xytext=(0, 3),
+                            textcoords="offset points", ha="center", va="bottom", fontsize=8, color=INK)
+        high = float(np.nanmax(premium)) if len(premium) else 1.0
+        bottom.set_ylim(min(0.0, float(np.nanmin(premium))), high * 1.35 if high > 0 else 1.0)  # room for the labels
         bottom.set_ylabel("non-China premium\nUSD million")
         bottom.yaxis.set_major_formatter(thousands)
-        bottom.set_title("non-China premium, USD million, and the first year the non-China plan serves all demand",
-                         loc="left")
-        names = [f"{v:,.0f}" for v in x[:-1]] + [f"no limit\n({x[-1]:,.0f}: all offered)"]
+        bottom.grid(axis="x", visible=False)
+        bottom.set_title("non-China premium, and the first year the non-China plan serves all demand", loc="left")
         bottom.set_xticks(x, names)
-        bottom.set_xlabel("funding budget: capex the plans may commit to expansions over the horizon, USD million")
-        pad = 0.04 * (float(x.max() - x.min()) or 1.0)
-        bottom.set_xlim(float(x.min()) - pad, float(x.max()) + pad)
+        bottom.set_xlabel("funding budget: the most capex the plans may commit to expansions over the horizon, "
+                          "USD million")
     return figure
 
 
@@ -401,15 +395,14 @@ def builds_chart(data: ReportData) -> Figure:
     hatched bar from the decision to the first capacity, then a solid one to
     the horizon's end, one row per facility and expansion (the same rows in
     both panels), in the facility's country colour."""
-    from ..builds import expansion_words
+    from ..builds import expansion_words, named
 
     builds = data.builds()
     periods = [str(p) for p in data.periods]
     colors = _country_colors(data)
     keys = list(dict.fromkeys((r.facility, r.expansion) for r in builds.itertuples(index=False)))
     names = {(r.facility, r.expansion): (r.name, r.country) for r in builds.itertuples(index=False)}
-    labels = ["\n".join(textwrap.wrap(_text(f"{names[k][0]} ({names[k][1]}): {expansion_words(k[1])}"), 44))
-              for k in keys]
+    labels = ["\n".join(textwrap.wrap(_text(f"{named(*names[k])}: {expansion_words(k[1])}"), 44)) for k in keys]
     plans = [("baseline", "baseline plan"), ("non-China", "non-China plan")]
     end = len(periods) - 0.5
     with rc_context(STYLE):

@@ -734,7 +734,7 @@ def _first_builds(builds: pd.DataFrame, values: pd.DataFrame, top: int = 3) -> t
     """The non-China plan's builds as phrases, earliest decision first (then
     the most valuable to it): "Lynas Malaysia (MY): second line, decided in
     2026, capacity from 2028". Returns the first `top` and how many more."""
-    from ..builds import expansion_words
+    from ..builds import expansion_words, named
 
     worth = {(r.facility, r.expansion): r.non_china_value_musd for r in values.itertuples()} if len(values) else {}
     order = {str(p): i for i, p in enumerate(builds["decided"])}
@@ -746,7 +746,7 @@ def _first_builds(builds: pd.DataFrame, values: pd.DataFrame, top: int = 3) -> t
             continue
         seen.add((r.facility, r.expansion))
         start = f"capacity from {r.online}" if r.online is not None and not pd.isna(r.online) else "no capacity within the horizon"
-        phrases.append(f"{r.name} ({r.country}), {expansion_words(r.expansion)}: decided in {r.decided}, {start}")
+        phrases.append(f"{named(r.name, r.country)}: {expansion_words(r.expansion)}, decided in {r.decided}, {start}")
     return phrases[:top], max(0, len(phrases) - top)
 
 
@@ -783,7 +783,7 @@ def what_each_budget_buys(funding: pd.DataFrame, last) -> str:
 
 def fund(data: ReportData) -> list:
     """The builds of both plans, what each budget buys and what each expansion is worth."""
-    from ..builds import budget_words, expansion_words
+    from ..builds import SAME_MUSD, budget_words, expansion_words
 
     c = data.comparison
     last = data.periods[-1]
@@ -811,6 +811,15 @@ def fund(data: ReportData) -> list:
         f"with its builds funded (USD {fmt.musd(unlimited.non_china_capex_musd)} million of capex), it is USD "
         f"{fmt.musd(unlimited.premium_musd)} million and the plan {clean_words(unlimited.first_clean_period)}."
     )
+    # the no-limit plans stay feasible, so optimal, under any budget that covers both plans' capex
+    enough = max(float(unlimited.non_china_capex_musd), float(unlimited.baseline_capex_musd))
+    rest = float(unlimited.limit_musd) - float(unlimited.non_china_capex_musd)
+    if len(clean_builds) and rest > SAME_MUSD:
+        lead += (
+            f" A budget of USD {fmt.musd(enough)} million is enough for that: the rest of what is offered (USD "
+            f"{fmt.musd(rest)} million of capex) is not worth its charge to the clean chain at the instance's prices "
+            "and penalties."
+        )
     if len(base_builds):
         names = list(dict.fromkeys(f"{r.name}: {expansion_words(r.expansion)}" for r in base_builds.itertuples()))
         lead += f" The least-cost plan, free to buy from {covered}, builds too: {_and(names)}."
@@ -876,19 +885,21 @@ def fund(data: ReportData) -> list:
             [text(r.plan), text(r.name), text(r.country), text(expansion_words(r.expansion)),
              num(r.modules, lambda v: f"{v:g}" if abs(v - round(v)) < 1e-6 else f"{v:.2f}"), text(r.decided),
              Cell(str(r.online) if r.online is not None and not pd.isna(r.online) else f"after {last}"),
-             num(r.added_t, fmt.tonnes), text(fmt.product_name(r.product) if r.product else ""),
+             num(r.added_t, fmt.tonnes), num(r.available_t, fmt.tonnes),
+             text(fmt.product_name(r.product) if r.product else ""),
              num(r.capex_musd, fmt.musd), num(r.charge_musd, fmt.musd)]
             for r in builds.itertuples(index=False)
         ]
         blocks.append(Table(
             "table-builds", "The builds of each plan",
             ["Plan", "Facility", "Country", "Expansion", "Modules", "Decided", "First capacity",
-             "Capacity added (t a period, full rate)", "Product", "Capex (USD million)",
-             "Charged in the plan's cost (USD million)"], rows, wide=True))
+             "Capacity added (t a period, full rate)", "Of it for this buyer (t a period)", "Product",
+             "Capex (USD million)", "Charged in the plan's cost (USD million)"], rows, wide=True))
         blocks.append(Paragraph(
-            "Charged in the plan's cost: the capex as an annuity over the expansion's life for the years the horizon "
-            f"uses (discount rate {100 * float(data.instance.discount_rate):g}%), plus its fixed cost from first "
-            "capacity. The capex column is what a funder commits.", "note"))
+            "Of it for this buyer: the capacity added times the facility's availability (others' claims on the plant "
+            "apply to the new line as to the old). Charged in the plan's cost: the capex as an annuity over the "
+            f"expansion's life for the years the horizon uses (discount rate {100 * float(data.instance.discount_rate):g}%), "
+            "plus its fixed cost from first capacity. The capex column is what a funder commits.", "note"))
     else:
         blocks.append(Paragraph("Neither plan builds anything: no expansion is worth its charge.", "note"))
     rows = [
