@@ -479,8 +479,9 @@ def test_what_to_fund_shows_the_hand_derived_numbers(fund_report):
     assert list(columns[2]) == A([4.0, 4.0, 4.0, 4.0])  # baseline cost: China, no builds
     assert list(columns[3]) == A([16.0, 12.0, 12.0, 10.5])  # premium
     assert list(columns[4]) == A([0.0, 4.0, 4.0, 5.5])  # saved against no funding
-    assert [row[6][0] for row in budget] == ["not by 2027", "not by 2027", "not by 2027", "2027"]
-    assert budget[3][7][0] == ("Australian refinery: line x1 (decided 2026); "
+    assert [row[6][1] for row in budget] == A([400.0, 200.0, 200.0, 100.0])  # unmet without China, t
+    assert [row[7][0] for row in budget] == ["not by 2027", "not by 2027", "not by 2027", "2027"]
+    assert budget[3][8][0] == ("Australian refinery: line x1 (decided 2026); "
                                "American refinery: line x1 (decided 2027)")
 
     builds = page.tables["table-builds"]  # plan, facility, country, expansion, modules, decided, online, t, for
@@ -499,7 +500,8 @@ def test_what_to_fund_shows_the_hand_derived_numbers(fund_report):
             "capacity from 2026; and American refinery (US): line, decided in 2027, capacity from 2027. Without "
             "funding (a budget of 0), the non-China premium is USD 16.0 million and the plan leaves demand unmet up "
             "to 2027; with its builds funded (USD 5.0 million of capex), it is USD 10.5 million and the plan serves "
-            "all demand from 2027. The least-cost plan, free to buy from CN, builds none of them.") in text
+            "all demand from 2027, leaving 300 t less demand unmet over the horizon (the premium counts unmet demand "
+            "at the assumed penalties, USD 50/kg). The least-cost plan, free to buy from CN, builds none of them.") in text
     assert ("USD 2 million cuts the premium to USD 12.0 million (capex used USD 2.0 million; demand still unmet up to "
             "2027); USD 3 million buys nothing more; with no budget limit, the plan cuts the premium to USD 10.5 "
             "million (capex used USD 5.0 million; all demand served from 2027).") in text

@@ -383,7 +383,8 @@ def budget_chart(data: ReportData) -> Figure:
         bottom.set_ylabel("non-China premium\nUSD million")
         bottom.yaxis.set_major_formatter(thousands)
         bottom.grid(axis="x", visible=False)
-        bottom.set_title("non-China premium, and the first year the non-China plan serves all demand", loc="left")
+        bottom.set_title("non-China premium (unmet demand at the assumed penalties), and the first year the "
+                         "non-China plan serves all demand", loc="left")
         bottom.set_xticks(x, names)
         bottom.set_xlabel("funding budget: the most capex the plans may commit to expansions over the horizon, "
                           "USD million")

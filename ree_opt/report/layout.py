@@ -805,11 +805,16 @@ def fund(data: ReportData) -> list:
                 + (f" (and {more} more, in the table below)" if more else "") + ". ")
     else:
         lead = f"The non-China plan funds no expansion: none is worth its charge to a chain that never touches {covered}. "
+    fewer = float(none.non_china_unmet_t) - float(unlimited.non_china_unmet_t)
     lead += (
         f"Without funding ({budget_words(none.limit_musd) if none.limit_musd > 0 else 'a budget of 0'}), "
-        f"the non-China premium is USD {fmt.musd(none.premium_musd)} million and the plan {clean_words(none.first_clean_period)}; "
-        f"with its builds funded (USD {fmt.musd(unlimited.non_china_capex_musd)} million of capex), it is USD "
-        f"{fmt.musd(unlimited.premium_musd)} million and the plan {clean_words(unlimited.first_clean_period)}."
+        f"the non-China premium is USD {fmt.musd(none.premium_musd)} million and the plan "
+        f"{clean_words(none.first_clean_period)}; with its builds funded (USD "
+        f"{fmt.musd(unlimited.non_china_capex_musd)} million of capex), it is USD {fmt.musd(unlimited.premium_musd)} "
+        f"million and the plan {clean_words(unlimited.first_clean_period)}"
+        + (f", leaving {fmt.tonnes(fewer)} t less demand unmet over the horizon (the premium counts unmet demand at "
+           f"the assumed penalties, USD {_penalty_range(data)}/kg)" if fewer > 0.5 else "")
+        + "."
     )
     # the no-limit plans stay feasible, so optimal, under any budget that covers both plans' capex
     enough = max(float(unlimited.non_china_capex_musd), float(unlimited.baseline_capex_musd))
@@ -831,10 +836,11 @@ def fund(data: ReportData) -> list:
         Kpis([
             Kpi("premium_unfunded_musd", "Non-China premium without funding (USD million)", fmt.musd(none.premium_musd),
                 none.premium_musd, ("no capex for expansions" if none.limit_musd == 0 else budget_words(none.limit_musd))
-                + f"; {_served(none.first_clean_period, last)}"),
+                + f"; {fmt.tonnes(none.non_china_unmet_t)} t unmet; {_served(none.first_clean_period, last)}"),
             Kpi("premium_funded_musd", "Non-China premium, its builds funded (USD million)",
                 fmt.musd(unlimited.premium_musd), unlimited.premium_musd,
-                f"{fmt.musd(unlimited.saved_musd)} less; {_served(unlimited.first_clean_period, last)}"),
+                f"{fmt.musd(unlimited.saved_musd)} less; {fmt.tonnes(unlimited.non_china_unmet_t)} t unmet; "
+                f"{_served(unlimited.first_clean_period, last)}"),
             Kpi("capex_funded_musd", "Capex the non-China plan commits (USD million)",
                 fmt.musd(unlimited.non_china_capex_musd), unlimited.non_china_capex_musd,
                 f"{len(clean_builds)} build{'s' if len(clean_builds) != 1 else ''}"
@@ -852,7 +858,8 @@ def fund(data: ReportData) -> list:
         rows.append(
             [text(r.budget), num(r.non_china_capex_musd, fmt.musd), num(r.non_china_musd, fmt.musd),
              num(r.baseline_musd, fmt.musd), num(r.premium_musd, fmt.musd), num(r.saved_musd, fmt.musd),
-             Cell(_clean_from(r.first_clean_period, last)), text(r.non_china_builds or "none")]
+             num(r.non_china_unmet_t, fmt.tonnes), Cell(_clean_from(r.first_clean_period, last)),
+             text(r.non_china_builds or "none")]
             + ([text("optimal" if r.budget == "no limit" else data.budget_curve.set_index("limit_musd")["status"]
                      .get(r.limit_musd, ""))] if statuses else []))
     blocks += [
@@ -864,8 +871,9 @@ def fund(data: ReportData) -> list:
         Chart("budget", "The budget curve: what each plan costs, and the non-China premium, against the funding "
                         "budget (USD million); labels give the first year the non-China plan serves all demand"),
         Table("table-budget", "What each budget buys, USD million over " + data.horizon,
-              ["Budget", "Capex used by the non-China plan", "Non-China cost", "Baseline cost", "Premium",
-               "Saved against no funding", "Non-China plan serves all demand from (at the assumed penalties)",
+              ["Budget", "Capex used by the non-China plan", "Non-China cost", "Baseline cost",
+               "Premium (unmet demand at the assumed penalties)", "Saved against no funding",
+               "Unmet, non-China plan (t)", "Non-China plan serves all demand from (at the assumed penalties)",
                "What the non-China plan builds"] + (["Status"] if statuses else []),
               rows, wide=True),
         Paragraph(
