@@ -65,9 +65,10 @@ def expansion_value(
     """For each expansion, what the plan and the non-China plan would cost
     without it (every other expansion still allowed) minus what they cost
     with all: the value of keeping that option open (USD million, >= 0 up
-    to the MIP gap), beside the modules each plan builds with all.
-    `progress(n)` is called with the number of solves as they finish (2 +
-    2 per expansion in all)."""
+    to the MIP gap), beside the modules each plan builds with all. An
+    option a plan does not take is worth 0 to it without a solve: closing it
+    leaves that plan feasible, so optimal. `progress(n)` is called with the
+    number of plans valued as they finish (2, then 2 per expansion)."""
     progress = progress or (lambda done=1: None)
     plans = _plans(instance, scenario, list(policies))
     every = [plan.solve(tie_break=False, ranging=False) for plan in plans]
@@ -77,10 +78,11 @@ def expansion_value(
     for facility, expansion in expansions_of(plans[0].instance):
         without = []
         for plan, start, reference in zip(plans, starts, every):
+            if reference.objective is not None and built_modules(reference, facility.id, expansion.name) == 0:
+                without.append(0.0)  # the plan is still there without the option, and nothing better appeared
+                continue
             plan.set_expansion_modules(facility.id, expansion.name, 0)
             try:
-                if built_modules(reference, facility.id, expansion.name) == 0:
-                    plan.compiled.start_from(start)  # still feasible: the option was not taken
                 result = plan.solve(tie_break=False, ranging=False)
             finally:
                 plan.set_expansion_modules(facility.id, expansion.name, None)
