@@ -45,6 +45,59 @@ def maker_key(country: str, risk: float) -> str:
 
 
 @dataclass
+class ExpansionData:
+    """An expansion on the period grid (SPEC section 7): what one module
+    decided in period t adds from its start s(t) = max(t + build, online)."""
+
+    facility: str
+    name: str
+    capacity_t: float  # t of activity per period per module, at full rate
+    capex_musd: float  # per module, committed when decided
+    annuity: float  # crf(r, L) x P/12: the capital charge per period per USD million of capex
+    fixed_cost_musd: float  # per module per period (fixed_cost x P/12)
+    build_periods: int  # ceil(build_months / P)
+    ramp: tuple[float, ...]  # the module's ramp-up, by period from its start
+    decisions: tuple[int, ...]  # the periods a decision may be taken in
+    modules: int
+    lumpy: bool
+
+    def start(self, t: int, online: int) -> int:
+        """s(t): the first period a module decided in t has capacity."""
+        return max(t + self.build_periods, online)
+
+    def ramp_at(self, k: int) -> float:
+        return self.ramp[k] if k < len(self.ramp) else 1.0
+
+    def capacity_terms(self, t: int, facility: FacilityData) -> list[tuple[int, float]]:
+        """(t', t of activity per module) that a module decided in t adds:
+        availability(t') x capacity x ramp(t' - s(t)) from s(t) on (the
+        online that applies in t': a future may delay it from `reveal`)."""
+        terms = []
+        for later in range(t, len(facility.online_t)):
+            start = self.start(t, int(facility.online_t[later]))
+            if later >= start:
+                value = facility.availability[later] * self.capacity_t * self.ramp_at(later - start)
+                if value > 0:
+                    terms.append((later, value))
+        return terms
+
+    def charge(self, t: int, facility: FacilityData) -> float:
+        """USD million per module decided in t: the capital charge from t to
+        the end, and the fixed cost of the periods from its start."""
+        count = len(facility.online_t)
+        running = sum(1 for later in range(t, count) if later >= self.start(t, int(facility.online_t[later])))
+        return self.capex_musd * self.annuity * (count - t) + self.fixed_cost_musd * running
+
+
+def capital_recovery(rate: float, life_years: float) -> float:
+    """crf(r, L) = r / (1 - (1 + r)^-L), 1/L at r = 0: the annuity that repays
+    one unit of capital over L years at rate r."""
+    if rate == 0:
+        return 1.0 / life_years
+    return rate / (1.0 - (1.0 + rate) ** -life_years)
+
+
+@dataclass
 class FacilityData:
     id: str
     name: str
@@ -69,6 +122,8 @@ class FacilityData:
     splits: tuple[str, ...] = (UNTRACKED,)  # makers of passes_through, else one
     maker: str = UNTRACKED  # maker key of its own (non-passed-through) output
     contracted: np.ndarray | None = None  # bool: paid for under an offtake (section 6), even at no min_take
+    online_t: np.ndarray | None = None  # the online index that applies in each period (section 6 splices it)
+    expansions: tuple[ExpansionData, ...] = ()  # what the plan may fund (section 7)
 
 
 @dataclass
@@ -245,7 +300,7 @@ def _facility(instance: Instance, facility, policies: list[PolicyData], labels: 
     for policy in policies:
         if isinstance(policy.policy, Exclude) and _excludes(policy.policy, facility):
             excluded[policy.periods] = True
-    return FacilityData(
+    data = FacilityData(
         id=facility.id,
         name=facility.display_name,
         company=facility.company,
@@ -265,6 +320,34 @@ def _facility(instance: Instance, facility, policies: list[PolicyData], labels: 
         lead=lead_split(facility.lead_time_months, instance.period_length_months),
         online=start,
         active=((usable > 0) | ((ramp > 0) & (facility.id in open_facilities))) & ~excluded,
+        online_t=np.full(count, start, dtype=np.int64),
+    )
+    if facility.expansions:
+        data.expansions = tuple(_expansion(instance, facility, e, labels) for e in facility.expansions)
+        funded = np.zeros(count, dtype=bool)  # periods a funded module could give capacity in
+        for expansion in data.expansions:
+            for t in expansion.decisions:
+                funded[[later for later, _ in expansion.capacity_terms(t, data)]] = True
+        data.active = (data.active | funded) & ~excluded
+    return data
+
+
+def _expansion(instance: Instance, facility, expansion, labels: list[str]) -> ExpansionData:
+    months = instance.period_length_months
+    first = labels.index(str(expansion.earliest)) if expansion.earliest is not None else 0
+    last = labels.index(str(expansion.latest)) if expansion.latest is not None else len(labels) - 1
+    return ExpansionData(
+        facility=facility.id,
+        name=expansion.name,
+        capacity_t=float(expansion.capacity),
+        capex_musd=float(expansion.capex),
+        annuity=capital_recovery(instance.discount_rate, expansion.life_years) * months / 12.0,
+        fixed_cost_musd=float(expansion.fixed_cost) * months / 12.0,
+        build_periods=math.ceil(expansion.build_months / months - 1e-9),
+        ramp=tuple(expansion.ramp_up if expansion.ramp_up is not None else facility.ramp_up),
+        decisions=tuple(range(first, last + 1)),
+        modules=int(expansion.modules),
+        lumpy=bool(expansion.lumpy),
     )
 
 

@@ -26,6 +26,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StrictInt,
     StrictStr,
     ValidationError,
@@ -91,6 +92,28 @@ class Offtake(_Entity):
     )
 
 
+class Expansion(_Entity):
+    """Modules of capacity the plan may fund (SPEC section 7)."""
+
+    name: StrictStr = Field(description="Unique within the facility")
+    capacity: Annotated[float, Field(gt=0, allow_inf_nan=False), BeforeValidator(_number)] = Field(
+        description="t of activity per period added by one module, at full rate"
+    )
+    capex: NonNegative = Field(description="USD million per module, committed in the decision period")
+    life_years: Annotated[float, Field(gt=0, allow_inf_nan=False), BeforeValidator(_number)] = Field(
+        20.0, description="Years of economic life, for the capital charge"
+    )
+    fixed_cost: NonNegative = Field(0.0, description="USD million per year per module once it has capacity")
+    build_months: NonNegative = Field(0.0, description="Months from decision to first capacity")
+    ramp_up: list[Share] | None = Field(
+        None, description="Share of the module's capacity in its first periods (default: the facility's ramp_up)"
+    )
+    earliest: PeriodLabel | None = Field(None, description="First period a decision may be taken (default: the first)")
+    latest: PeriodLabel | None = Field(None, description="Last period a decision may be taken (default: the last)")
+    modules: Annotated[StrictInt, Field(ge=1)] = Field(1, description="How many may be built over the horizon")
+    lumpy: StrictBool = Field(True, description="Whole modules (true) or any fraction of a module (false: an LP)")
+
+
 class Facility(_Entity):
     """A source the buyer can draw on: a mine, plant, recycler or trader."""
 
@@ -119,6 +142,9 @@ class Facility(_Entity):
     reserved: Series = Field(0.0, description="t of activity per period claimed by others first")
     min_take: Series = Field(0.0, description="t of activity per period paid for (take-or-pay)")
     offtake: Offtake | None = Field(None, description="Offtake terms under uncertainty (section 6)")
+    expansions: Annotated[list[Expansion], Field(min_length=1)] | None = Field(
+        None, description="Modules of capacity the plan may fund (section 7)"
+    )
 
     @property
     def display_name(self) -> str:
@@ -195,6 +221,17 @@ class Exclude(_Policy):
     stage: Stage | None = Field(None, description="Stage excluded (with countries: that stage there)")
 
 
+class MaxCapex(_Policy):
+    """A funding budget: the capex of the matched expansions decided in from..to (SPEC section 7)."""
+
+    swept: ClassVar[str | None] = "limit"
+
+    type: Literal["max_capex"] = Field(description="Policy type")
+    limit: NonNegative = Field(description="USD million of capex committed, at most")
+    facilities: NonEmptyStrings | None = Field(None, description="Facility ids whose expansions it counts (default: all)")
+    countries: NonEmptyStrings | None = Field(None, description="Countries whose expansions it counts, ISO alpha-2")
+
+
 def policy_type(model: type) -> str:
     """The `type` a policy model is written with (its Literal)."""
     return get_args(model.model_fields["type"].annotation)[0]
@@ -203,7 +240,7 @@ def policy_type(model: type) -> str:
 #: The policy types of the format: type -> pydantic model. A new type is a
 #: model here and its builder in the registry of model/policies.py.
 POLICY_MODELS: dict[str, type] = {
-    policy_type(model): model for model in (MaxCoveredShare, MaxCountryShare, MaxAverageRisk, Exclude)
+    policy_type(model): model for model in (MaxCoveredShare, MaxCountryShare, MaxAverageRisk, Exclude, MaxCapex)
 }
 POLICY_TYPES = tuple(POLICY_MODELS)
 Policy = Annotated[Union[tuple(POLICY_MODELS.values())], Field(discriminator="type")]
@@ -217,8 +254,8 @@ class Scale(BaseModel):
         default_factory=dict, description="Field -> value every matched entity has (empty: all of that kind)"
     )
     field: Literal[
-        "cost", "capacity", "availability", "reserved", "min_take", "quantity", "shortfall_penalty"
-    ] = Field(description="The field multiplied (same unit as the field)")
+        "cost", "capacity", "availability", "reserved", "min_take", "capex", "quantity", "shortfall_penalty"
+    ] = Field(description="The field multiplied (same unit as the field; capex: every expansion's of the facility)")
     factor: NonNegative = Field(description="Multiplier, >= 0 (1.5: half as much again)")
 
 
@@ -308,6 +345,9 @@ class Instance(_Entity):
     )
     covered_countries: list[StrictStr] = Field(
         default_factory=lambda: ["CN"], description="ISO alpha-2 codes whose material is `covered`"
+    )
+    discount_rate: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False), BeforeValidator(_number)] = Field(
+        0.08, description="Per year, for the capital charges of expansions (section 7)"
     )
     end_of_horizon: Literal["lost", "kept"] = Field(
         "lost",
@@ -760,6 +800,13 @@ def listed(names, most: int = 12) -> str:
     return shown + (f", ... ({len(names) - most:,} more)" if len(names) > most else "")
 
 
+def capex_matches(policy: MaxCapex, facility: Facility) -> bool:
+    """Does the budget count this facility's expansions (its ids and countries, both where given)?"""
+    return (policy.facilities is None or facility.id in policy.facilities) and (
+        policy.countries is None or facility.country in policy.countries
+    )
+
+
 def check_instance(instance: Instance, locator: _Locator | None = None) -> list[Problem]:
     """Every reference resolves, every period key exists, every code is known."""
     locator = locator or _Locator()
@@ -840,6 +887,20 @@ def check_instance(instance: Instance, locator: _Locator | None = None) -> list[
                 else "one of the period labels"
             )
             problem(path + ("online",), f"expected {expected}, got {facility.online!r}")
+        names: set[str] = set()
+        for e, expansion in enumerate(facility.expansions or []):
+            where = path + ("expansions", e)
+            if expansion.name in names:
+                problem(where + ("name",), f"expansion name {expansion.name!r} is used more than once in facility {facility.id!r}")
+            names.add(expansion.name)
+            period(where + ("earliest",), expansion.earliest)
+            period(where + ("latest",), expansion.latest)
+            if (
+                expansion.earliest is not None and expansion.latest is not None
+                and str(expansion.earliest) in label_set and str(expansion.latest) in label_set
+                and labels.index(str(expansion.earliest)) > labels.index(str(expansion.latest))
+            ):
+                problem(where + ("latest",), f"`latest` ({expansion.latest}) comes before `earliest` ({expansion.earliest})")
 
     for index, entry in enumerate(instance.demand):
         if entry is None:
@@ -872,15 +933,19 @@ def check_instance(instance: Instance, locator: _Locator | None = None) -> list[
                         f"no demand entry has segment {name!r}; segments are: "
                         f"{known_segments or '(none)'}",
                     )
-        if isinstance(policy, (MaxCountryShare, Exclude)):
+        if isinstance(policy, (MaxCountryShare, Exclude, MaxCapex)):
             for index, code in enumerate(policy.countries or []):
                 country(path + ("countries", index), code)
-        if isinstance(policy, Exclude):
+        if isinstance(policy, (Exclude, MaxCapex)):
             for index, name in enumerate(policy.facilities or []):
                 if name not in facility_ids:
                     problem(path + ("facilities", index), f"unknown facility id {name!r}")
-            if not (policy.countries or policy.facilities or policy.stage):
-                problem(path, "an exclude policy needs at least one of countries, facilities, stage")
+        if isinstance(policy, Exclude) and not (policy.countries or policy.facilities or policy.stage):
+            problem(path, "an exclude policy needs at least one of countries, facilities, stage")
+        if isinstance(policy, MaxCapex) and not any(
+            capex_matches(policy, f) for f in instance.facilities if f is not None and f.expansions
+        ):
+            problem(path, "a max_capex policy must count at least one expansion: its facilities and countries match none")
 
     for index, policy in enumerate(instance.policies):
         if policy is not None:
@@ -935,6 +1000,14 @@ def check_uncertainty(instance: Instance, locator: _Locator) -> list[Problem]:
                 else:
                     named.setdefault(name, path + ("outcomes", o, "scenario"))
     for name, where in named.items():
+        for index, step in enumerate(instance.scenarios[name].scale):
+            if step.field == "capex":
+                problems.append(locator.problem(
+                    ("scenarios", name, "scale", index, "field"),
+                    f"scenario {name!r} is an outcome of {format_location(where)}, so it may not change an "
+                    "expansion's capex: every future has the same investment options (a capex overrun is a "
+                    "deterministic scenario, for the tornado)",
+                ))
         for facility_id, fields in instance.scenarios[name].set.items():
             for field in fields:
                 if field not in FUTURE_FIELDS:

@@ -31,7 +31,7 @@ from .numerics import EntityNames, span_warnings
 from .ranging import read_ranging
 from .scenarios import apply_scenario
 from .solution import Solution, build_solution
-from .solver import CompiledModel
+from .solver import DEFAULT_MIP_GAP, CompiledModel
 
 InstanceLike = str | os.PathLike | Mapping | Instance
 
@@ -87,15 +87,16 @@ class Plan:
         policies: Iterable = (),
         time_limit: float | None = None,
         open_facilities: Iterable[str] = (),
+        mip_gap: float = DEFAULT_MIP_GAP,
     ):
-        self.time_limit = time_limit
+        self.time_limit, self.mip_gap = time_limit, mip_gap
         self.base = load_instance(instance)
         self.scenario = scenario if isinstance(scenario, str) or scenario is None else ",".join(scenario)
         self.instance = apply_scenario(self.base, scenario, policies)
         with paused_garbage_collection():
             self.data: ModelData = resolve(self.instance, frozenset(open_facilities))
             self.model = build_model(self.data)
-            self.compiled = CompiledModel(self.model, time_limit=time_limit)
+            self.compiled = CompiledModel(self.model, time_limit=time_limit, mip_gap=mip_gap)
             self._index_columns()
         self._span_warnings: list[str] | None = None
 
@@ -113,13 +114,18 @@ class Plan:
         elif solver == "cbc":
             from .second_solver import cbc_outcome
 
-            outcome = cbc_outcome(self.compiled, columns, self.time_limit)
+            outcome = cbc_outcome(self.compiled, columns, self.time_limit, self.mip_gap)
         else:
             raise InstanceError([Problem("solver", f"expected 'highs' or 'cbc', got {solver!r}")])
         with paused_garbage_collection():
             solution = build_solution(self.data, self.compiled, outcome, self.scenario)
         solution.solver = solver
         solution.warnings = self.warnings()
+        if self.compiled.is_mip and solution.objective is not None and not solution.message:
+            solution.message = (
+                f"lumpy expansions: the builds are the integer optimum's (relative gap {solution.mip_gap:.1e}); "
+                "the plan, prices, binding rows and ranging are the LP's with those builds as given"
+            )
         if solver == "cbc" and solution.optimal:
             solution.message = (
                 "solved by CBC (the model written out as MPS): the tables are CBC's primal values, "
@@ -300,6 +306,7 @@ def solve(
     tie_break: bool = True,
     time_limit: float | None = None,
     solver: str = "highs",
+    mip_gap: float = DEFAULT_MIP_GAP,
 ) -> Solution:
     """Least-cost sourcing plan of an instance (a path, a dict or an Instance).
 
@@ -307,5 +314,8 @@ def solve(
     separated, applied in order); `policies` adds policies for this solve.
     `time_limit` is in seconds (status `time_limit` when reached); `solver`
     is "highs" or, for a second opinion, "cbc" (`pip install "ree-opt[cbc]"`).
+    `mip_gap` is the relative gap to which lumpy expansions are solved
+    (SPEC section 7; the builds are then fixed and the LP solved again for
+    the prices and the reported plan).
     """
-    return Plan(instance, scenario, policies, time_limit).solve(tie_break=tie_break, solver=solver)
+    return Plan(instance, scenario, policies, time_limit, mip_gap=mip_gap).solve(tie_break=tie_break, solver=solver)

@@ -138,13 +138,19 @@ def _patch_data(
             )
             continue
         matched = [entity for entity in entities if _matches(entity, step.where)]
+        if kind == "scale" and step.field == "capex":  # every expansion of the facilities matched
+            matched = [entity for entity in matched if entity.get("expansions")]
         if not matched:
             problems.append(
-                locator.problem(path + ("where",), f"matches no {'demand entry' if on_demand else 'facility'}: {step.where}")
+                locator.problem(path + ("where",), f"matches no {'demand entry' if on_demand else 'facility'}"
+                                f"{' with expansions' if kind == 'scale' and step.field == 'capex' else ''}: {step.where}")
             )
             continue
         for entity in matched:
-            if kind == "scale":
+            if kind == "scale" and step.field == "capex":
+                for expansion in entity["expansions"]:
+                    expansion["capex"] = _scaled(expansion["capex"], step.factor)
+            elif kind == "scale":
                 if step.field in entity:
                     value = entity[step.field]
                 elif on_demand:

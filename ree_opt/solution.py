@@ -17,6 +17,7 @@ from .data import COVERED, STOCK, UNTRACKED, ModelData
 from .display import solution_html, solution_summary
 from .model.demand import DELIVERY, SHORTFALL
 from .model.flows import ACTIVITY, BALANCE, CAPACITY, PAID, SALES, STOCK_HELD
+from .model.investment import BUILD
 from .ranging import RawRanging, empty_ranging, ranging_table
 from .solver import CompiledModel, Outcome
 
@@ -28,6 +29,7 @@ BINDING_COLUMNS = ["constraint", "index", "dual", "unit", "meaning"]
 SHARE_COLUMNS = ["product", "period", "covered_t", "delivered_t", "share"]
 STOCK_COLUMNS = ["product", "label", "period", "quantity_t"]
 SALES_COLUMNS = ["product", "period", "quantity_t", "revenue_musd"]
+INVESTMENT_COLUMNS = ["facility", "expansion", "period", "online", "modules", "capacity_t", "capex_musd", "charge_musd"]
 
 TOLERANCE_T = 1e-7
 DUAL_TOLERANCE = 1e-9  # USD million per unit of the row
@@ -62,6 +64,15 @@ class Solution:
     #: What the user should know about the numbers: families of coefficients
     #: that span more than 1e9 (naming the entities), HiGHS's own warnings.
     warnings: list[str] = field(default_factory=list)
+    #: The builds of the plan (SPEC section 7): facility, expansion, period
+    #: (decided), online (first period with capacity; None past the horizon),
+    #: modules, capacity_t (per period at full rate), capex_musd (committed),
+    #: charge_musd (in the objective). Empty without expansions.
+    investments: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=INVESTMENT_COLUMNS))
+    #: The proven relative gap of the integer solve (section 7); 0.0 for an LP.
+    mip_gap: float = 0.0
+    #: Does the instance offer expansions (then `investments` is one of the tables)?
+    has_expansions: bool = False
 
     @property
     def optimal(self) -> bool:
@@ -80,7 +91,7 @@ class Solution:
             "ranging": self.ranging,  # no-limit ends (+-inf): blank cells in a workbook; `meaning` says so
             "stock": self.stock,
             "sales": self.sales,
-        }
+        } | ({"investments": self.investments} if self.has_expansions else {})
 
     def unmet_t(self) -> pd.DataFrame:
         """Unmet tonnes per product and period."""
@@ -131,7 +142,7 @@ def build_solution(
     data: ModelData, compiled: CompiledModel, outcome: Outcome, scenario: str | None = None
 ) -> Solution:
     name = data.instance.name
-    if outcome.status != "optimal":
+    if outcome.values is None:
         return empty_solution(outcome.status, outcome.message, name, scenario)
     x = outcome.values
     periods = data.periods
@@ -217,18 +228,20 @@ def build_solution(
         columns=SALES_COLUMNS,
     )
 
-    breakdown = pd.Series(
-        {
-            "supply": float(activity["cost_musd"].sum()),
-            "holding": holding,
-            "sales": -float(sales["revenue_musd"].sum()),
-            "shortfall": float(shortfall["penalty_musd"].sum()),
-        },
-        name="cost_musd",
-    )
+    lines = {
+        "supply": float(activity["cost_musd"].sum()),
+        "holding": holding,
+        "sales": -float(sales["revenue_musd"].sum()),
+        "shortfall": float(shortfall["penalty_musd"].sum()),
+    }
+    has_expansions = any(f.expansions for f in data.facilities)
+    investments = investment_table(data, compiled, x)
+    if has_expansions:
+        lines["investment"] = float(investments["charge_musd"].sum())
+    breakdown = pd.Series(lines, name="cost_musd")
 
     return Solution(
-        status="optimal",
+        status=outcome.status,
         objective=outcome.objective,
         cost_breakdown=breakdown,
         activity=activity,
@@ -241,9 +254,34 @@ def build_solution(
         sales=sales,
         instance_name=name,
         scenario=scenario,
+        message=outcome.message,
         periods=list(periods),
         ranging=ranging,
+        investments=investments,
+        mip_gap=outcome.mip_gap,
+        has_expansions=has_expansions,
     )
+
+
+def investment_table(data: ModelData, view, values: np.ndarray) -> pd.DataFrame:
+    """The builds: one row per expansion and decision period with modules > 0."""
+    keys, cols = view.columns_of(BUILD)
+    if not len(keys):
+        return pd.DataFrame(columns=INVESTMENT_COLUMNS)
+    found = {(f.id, e.name): (f, e) for f in data.facilities for e in f.expansions}
+    count = data.period_count
+    rows = []
+    for (f_id, name, t), modules in zip(keys, values[cols]):
+        if modules <= TOLERANCE_T:
+            continue
+        facility, expansion = found[(f_id, name)]
+        start = expansion.start(t, int(facility.online_t[-1]))
+        rows.append((
+            f_id, name, data.periods[t], data.periods[start] if start < count else None, float(modules),
+            float(modules) * expansion.capacity_t, float(modules) * expansion.capex_musd,
+            float(modules) * expansion.charge(t, facility),
+        ))
+    return pd.DataFrame(rows, columns=INVESTMENT_COLUMNS)
 
 
 def capacity_duals(compiled: CompiledModel, duals: np.ndarray) -> dict:
@@ -288,10 +326,11 @@ def binding(data: ModelData, compiled, duals: np.ndarray, values: np.ndarray) ->
     a family reads from the plan instead (take-or-pay floors paid above
     what is taken), in the model's family order."""
     rows = []
+    builds_fixed = getattr(compiled, "is_mip", False)
     for family in row_families(compiled):
         if family.binding is not None:
             rows += family.binding(data, compiled, family, duals, values)
-        if family.dual is None:
+        if family.dual is None or (builds_fixed and not family.dual_with_builds_fixed):
             continue
         keys, index = compiled.rows_of(family)
         for key, row in zip(keys, index):

@@ -1,12 +1,14 @@
-"""The model of SPEC section 3, one module per constraint family.
+"""The model of SPEC sections 3 and 7, one module per constraint family.
 
     objective (USD million) = sum cost_f(t) paid / 1000 + sum holding_p inv / 1000
                               + sum penalty_d short / 1000 - sum sale_price_p sell / 1000
+                              + sum charge_{f,e,t} build[f,e,t]   (section 7)
 
 Each module declares the records of the families it builds (families.py):
 flows.py (activity, payment, stock, disposal, sales, relabelling,
 consumption; the capacity, take-or-pay, sales-limit, consumption and
-balance rows), demand.py
+balance rows), investment.py (builds, module counts and funding budgets,
+section 7), demand.py
 (deliveries, shortfall, demand rows), policies.py (one row family per
 policy type, in its registry). `build_model` returns a `BuiltModel`: no
 Pyomo; solver.py compiles it straight to HiGHS, and `to_pyomo(built)`
@@ -20,6 +22,7 @@ from ..data import ModelData
 from .demand import add_demand
 from .families import BuiltModel, Terms
 from .flows import add_activity, add_balance, add_flows
+from .investment import add_expansions
 from .policies import add_policies
 
 __all__ = ["BuiltModel", "build_model", "to_pyomo"]
@@ -30,6 +33,7 @@ def build_model(data: ModelData) -> BuiltModel:
     built = BuiltModel(data.instance.name)
     balance = Terms()
     act = add_activity(built, data)  # opens the capacity rows
+    add_expansions(built, data)  # funded modules join the capacity rows
     add_flows(built, data, act, balance)
     add_demand(built, data, balance)
     add_balance(built, data, balance)

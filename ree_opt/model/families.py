@@ -70,6 +70,9 @@ class Family:
     objective: str = ""  # the variable's term in the objective, in words
     words: str = ""  # "facility {facility} ({label} activity, {period})"
     dual: DualWords | None = None  # rows: the wording of the dual
+    #: rows: does the dual still mean something when the integer builds are
+    #: fixed for prices (SPEC section 7)? A budget row then reads only fixed columns.
+    dual_with_builds_fixed: bool = True
     #: variables: what in the data bounds its values (a decomposition that
     #: needs finite bounds, ph.py, reads it): "facility" (its capacity),
     #: "product" (its supply), "demand" (the entry's quantity), "demand
@@ -85,6 +88,10 @@ class Family:
     cost_of: Callable | None = None
     floor_of: Callable | None = None
     bounds_of: Callable | None = None
+    #: variables whose coefficients in other families' rows follow a future's
+    #: data (a funded module's capacity, from the facility's online and
+    #: availability): `coefficients_of(data, keys)` -> [(key, row family, row key, coefficient)]
+    coefficients_of: Callable | None = None
     #: rows: reads the plan's values instead of a dual for the binding table
     #: (take-or-pay paid above what is taken): f(data, view, family, duals, values) -> rows
     binding: Callable | None = None

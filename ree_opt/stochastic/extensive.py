@@ -103,7 +103,16 @@ class ExtensiveForm:
             self.placements.append(FutureColumns(columns, form.cost, rows))
 
         self.first_columns = np.arange(n_first)
+        # A first-stage column's cost is the same in every future, but for a
+        # build's fixed cost where a future delays the facility (section 7):
+        # then the expected cost of the first stage weighs each future's.
+        first_costs = [placed.cost[placed.columns < n_first] for placed in self.placements]
+        order = [placed.columns[placed.columns < n_first] for placed in self.placements]
+        by_future = [cost[np.argsort(cols)] for cost, cols in zip(first_costs, order)]
         self.first_cost = self.forms[0].cost[self.first_local]
+        self.first_cost_varies = any(not np.array_equal(c, self.first_cost) for c in by_future)
+        if self.first_cost_varies:
+            self.first_cost = np.sum([pi * c for pi, c in zip(self.probabilities, by_future)], axis=0) / self.probabilities.sum()
         count = len(futures)
         self.eta = next_col if self.with_cvar else None
         self.u = next_col + 1 + np.arange(count) if self.with_cvar else np.zeros(0, dtype=np.int64)

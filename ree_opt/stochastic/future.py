@@ -31,7 +31,9 @@ from ..model.families import BuiltModel
 from ..solver import StandardForm, standard_form
 from .offtakes import add_offtakes, offtake_terms
 
-FACILITY_SERIES = ("capacity_t", "ramped_t", "reserved_t", "availability", "cost_usd_per_kg", "min_take_t", "active")
+FACILITY_SERIES = (
+    "capacity_t", "ramped_t", "reserved_t", "availability", "cost_usd_per_kg", "min_take_t", "active", "online_t",
+)
 DEMAND_SERIES = ("quantity_t", "shortfall_penalty")
 
 

@@ -93,18 +93,26 @@ class FutureTemplate:
         self.highs = form_highs(form, lower, upper)
         self.highs_seconds = 0.0  # HiGHS's own time in `solve`, for the benchmark
 
-        # What follows a future's data: second-stage columns and every row of the families that say how.
-        self.costs, self.floors, self.rows = [], [], []
+        # What follows a future's data, by the families that say how: every
+        # column's cost (a first-stage build's fixed cost follows the future's
+        # online), second-stage floors, coefficients in other rows, row bounds.
+        self.costs, self.floors, self.coefficients, self.rows = [], [], [], []
         for block in built.columns.values():
+            family = block.family
+            if family.cost_of is not None:
+                self.costs.append((family.cost_of, block.keys, block.columns.astype(np.int32)))
+            if family.coefficients_of is not None:
+                self.coefficients.append((family.coefficients_of, block.keys, block.index()))
             own = ~first[block.start : block.start + len(block)]
-            if not own.any():
-                continue
-            keys = [key for key, take in zip(block.keys, own) if take]
-            cols = block.columns[own].astype(np.int32)
-            if block.family.cost_of is not None:
-                self.costs.append((block.family.cost_of, keys, cols))
-            if block.family.floor_of is not None:
-                self.floors.append((block.family.floor_of, keys, cols, upper[cols]))
+            if family.floor_of is not None and own.any():
+                cols = block.columns[own].astype(np.int32)
+                self.floors.append((family.floor_of, [k for k, take in zip(block.keys, own) if take], cols, upper[cols]))
+        self.row_index = {}
+        start = 0
+        for name, block in built.rows.items():
+            self.row_index[name] = dict(zip(block.keys, range(start, start + len(block))))
+            start += len(block)
+        self.entries = self._coefficients(data)  # (row, column) -> coefficient now
         start = 0
         self.policy_rows: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for block in built.rows.values():
@@ -120,6 +128,15 @@ class FutureTemplate:
             start += len(block)
         self.policy_rows = {i: (np.array(r, dtype=np.int32), np.array(h)) for i, (r, h) in self.policy_rows.items()}
 
+    def _coefficients(self, data: ModelData) -> dict:
+        found = {}
+        for coefficients_of, keys, columns in self.coefficients:
+            for key, family, row_key, value in coefficients_of(data, keys):
+                row = self.row_index[family.name].get(row_key)
+                if row is not None:
+                    found[(row, columns[key])] = found.get((row, columns[key]), 0.0) + value
+        return found
+
     def future_data(self, base_data: ModelData, scenarios) -> ModelData:
         instance = apply_scenario(self.base, list(scenarios)) if scenarios else self.base
         return future_data(base_data, instance, self.reveal, self.tracked, len(self.base.policies), reuse=True)
@@ -131,6 +148,14 @@ class FutureTemplate:
             highs.changeColsCost(len(cols), cols, cost_of(data, keys))
         for floor_of, keys, cols, upper in self.floors:
             highs.changeColsBounds(len(cols), cols, floor_of(data, keys), upper)
+        if self.coefficients:
+            entries = self._coefficients(data)
+            for (row, col) in self.entries.keys() - entries.keys():
+                highs.changeCoeff(int(row), int(col), 0.0)
+            for (row, col), value in entries.items():
+                if self.entries.get((row, col)) != value:
+                    highs.changeCoeff(int(row), int(col), float(value))
+            self.entries = entries
         for bounds_of, keys, rows in self.rows:
             low, high = bounds_of(data, keys)
             highs.changeRowsBounds(len(rows), rows, low, high)
