@@ -9,6 +9,14 @@ plant online before 2026 starts at "2026Q1" with what is left of its ramp.
 Scenario shifts move by 4x as many periods. Offtake fees (USD/kg) are
 unchanged; the uncertainty's `reveal` YYYY becomes "YYYYQ1".
 
+Expansions (SPEC section 7): `capacity` (t per period) is divided by 4 and
+each ramp share lasts four quarters (a module without its own ramp gets
+the facility's yearly ramp, not what is left of it in 2026Q1); a decision window `earliest` YYYY ..
+`latest` YYYY becomes "YYYYQ1" .. "YYYYQ4" (a year's decision may fall in
+any of its quarters); `capex` (USD million per module), `fixed_cost` (USD
+million per year), `build_months`, `life_years`, `modules` and `lumpy` are
+unchanged; `discount_rate` (per year) too.
+
     python instances/make_quarterly.py
 """
 
@@ -29,12 +37,31 @@ def series(value, divide):
     return value / f
 
 
+def quarterly_ramp(ramp) -> list:
+    return [r for r in ramp for _ in range(Q)]
+
+
+def expansion(exp, facility_ramp):
+    out = dict(exp)
+    out["capacity"] = exp["capacity"] / Q
+    ramp = exp.get("ramp_up", facility_ramp)  # the default is the facility's whole yearly ramp
+    if ramp:
+        out["ramp_up"] = quarterly_ramp(ramp)
+    if "earliest" in exp:
+        out["earliest"] = f"{exp['earliest']}Q1"
+    if "latest" in exp:
+        out["latest"] = f"{exp['latest']}Q4"
+    return out
+
+
 def facility(fac):
     out = {k: series(v, k in PER_PERIOD) if k in PER_PERIOD | {"cost", "availability"} else v
            for k, v in fac.items()}
+    if "expansions" in fac:
+        out["expansions"] = [expansion(e, fac.get("ramp_up", [])) for e in fac["expansions"]]
     if "online" in fac:
         online = int(fac["online"])
-        ramp = [r for r in fac.get("ramp_up", [])[max(0, FIRST - online):] for _ in range(Q)]
+        ramp = quarterly_ramp(fac.get("ramp_up", [])[max(0, FIRST - online):])
         out["online"] = f"{max(online, FIRST)}Q1"
         out["ramp_up"] = ramp
     if "offtake" in fac:  # fees are USD/kg of reserved activity: unchanged

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import ree_opt
+from ree_opt.scenarios import apply_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCES = sorted((ROOT / "instances").glob("*.yaml")) + [ROOT / "tests" / "instances" / "spec_example.yaml"]
@@ -73,6 +74,11 @@ def test_every_number_has_a_source_or_an_assumption(path):
     entities = [(f"facilities[{i}] {f.id}", f) for i, f in enumerate(instance.facilities)]
     entities += [(f"demand[{i}] {d.segment}", d) for i, d in enumerate(instance.demand)]
     entities += [(f"products.{n}", p) for n, p in instance.products.items() if p.sale_price]
+    entities += [
+        (f"facilities[{i}] {f.id}.expansions[{j}] {e.name}", e)
+        for i, f in enumerate(instance.facilities) for j, e in enumerate(f.expansions or [])
+    ]
+    entities += [(f"scenarios.{n}", s) for n, s in instance.scenarios.items()]
     for name, entity in entities:
         if not (entity.source or entity.assumption):
             missing.append(name)
@@ -90,8 +96,26 @@ def test_baseline_covers_the_dfars_segment_and_scenarios():
     assert {
         "non_china", "licences_25pct", "licences_0", "dy_tb_price_x3", "pakistan_online_2029",
         "projects_slip_2y", "eu_65pct_rule", "demand_high", "cn_embargo_2y",
+        "capex_overrun", "myanmar_disruption",
     } <= set(instance.scenarios)
     assert all(s.description for s in instance.scenarios.values())
+
+
+def test_baseline_offers_investment_options():
+    """Issue 16: expansions on at least six facilities, whole plants and
+    partial ones, some that exist only if funded (capacity 0), and a capex
+    overrun that scales every one of them."""
+    instance = ree_opt.load_instance(BASELINE)
+    offered = [f for f in instance.facilities if f.expansions]
+    assert len(offered) >= 6
+    expansions = [e for f in offered for e in f.expansions]
+    assert any(e.lumpy for e in expansions) and any(not e.lumpy for e in expansions)
+    assert any(e.modules > 1 for e in expansions)
+    assert sum(f.capacity == 0 for f in offered) >= 4
+    overrun = apply_scenario(instance, "capex_overrun")
+    before = {(f.id, e.name): e.capex for f in offered for e in f.expansions}
+    after = {(f.id, e.name): e.capex for f in overrun.facilities for e in (f.expansions or [])}
+    assert after == pytest.approx({key: 1.5 * capex for key, capex in before.items()})
 
 
 def trader_case() -> dict:
