@@ -22,15 +22,22 @@ NON_CHINA = MaxCoveredShare(type="max_covered_share", share=0.0)
 
 
 def supply_cost(solution: Solution) -> float:
-    """Cost of supply: paid activity and holding, less sales (USD million)."""
+    """Cost of supply: paid activity and holding, less sales, and the capital
+    charges of what the plan funds (SPEC section 7) (USD million)."""
     b = solution.cost_breakdown
-    return float(b["supply"] + b["holding"] + b["sales"])
+    return float(b["supply"] + b["holding"] + b["sales"] + b.get("investment", 0.0))
+
+
+#: Unmet tonnes below this are the solver's tolerance, not a shortfall (the
+#: tie-break solve may leave a few grams within its objective slack).
+UNMET_TOLERANCE_T = 1e-3
 
 
 def first_full_period(solution: Solution, product: str, periods: list):
     """The first period from which every later period meets `product`'s demand
     in full; None if the last period still falls short."""
     short = solution.shortfall
+    short = short[short["quantity_t"] > UNMET_TOLERANCE_T]
     short_periods = {str(p) for p in short.loc[short["product"] == product, "period"]}
     first = None
     for period in reversed(periods):

@@ -11,6 +11,7 @@ import argparse
 import json
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,10 +48,28 @@ def _workbook(path: Path | None) -> bool:
     return path is not None and path.suffix.lower() == ".xlsx"
 
 
+def _wrote(args, written) -> None:
+    """The "wrote ..." line after the answer (not with --json: stdout is then JSON)."""
+    if args.json or not written:
+        return
+    if isinstance(written, list):
+        print(f"wrote {len(written)} CSV table{'s' if len(written) != 1 else ''} to {args.out}")
+    else:
+        print(f"wrote {args.out} ({Path(written).stat().st_size / 1024:,.0f} KB)")
+
+
 def _covered(instance_path) -> list[str]:
     from .loading import load_instance
 
     return list(load_instance(instance_path).covered_countries)
+
+
+def _colors(instance_path) -> dict:
+    """Each country's colour, the report's (ree_opt.colors)."""
+    from .colors import instance_colors
+    from .loading import load_instance
+
+    return instance_colors(load_instance(instance_path))
 
 
 def cmd_validate(args) -> int:
@@ -85,12 +104,14 @@ def cmd_solve(args) -> int:
         )
     except ImportError as error:  # second_solver.SolverUnavailable: CBC is not installed
         raise CommandError(str(error)) from None
+    written = None
     if args.out and solution.optimal and _workbook(args.out):
         from .workbook import solution_sheets, write_workbook
 
-        write_workbook(args.out, *solution_sheets(solution, covered=_covered(args.instance)), inputs=[args.instance])
+        written = write_workbook(args.out, *solution_sheets(solution, covered=_covered(args.instance), colors=_colors(args.instance)),
+                                 inputs=[args.instance])
     elif args.out and solution.optimal:
-        write_tables(args.out, solution.tables(), inputs=[args.instance])
+        written = write_tables(args.out, solution.tables(), inputs=[args.instance])
     if args.json:
         payload = {
             "status": solution.status, "objective_musd": solution.objective, "message": solution.message,
@@ -100,6 +121,7 @@ def cmd_solve(args) -> int:
         _emit_json(payload)
     else:
         print(solution_text(solution))
+    _wrote(args, written)
     for warning in solution.warnings:
         print(f"ree-opt: warning: {warning}", file=sys.stderr)
     if not solution.optimal:
@@ -125,13 +147,16 @@ def cmd_premium(args) -> int:
         "non_china_activity": comparison.non_china.activity,
         "non_china_binding": comparison.non_china.binding,
     }
+    written = None
     if _workbook(args.out):
         from .workbook import comparison_sheets, write_workbook
 
         title = f"ree-opt: the non-China premium of {args.instance.name}" + (f" [{args.scenario}]" if args.scenario else "")
-        write_workbook(args.out, *comparison_sheets(comparison, title, covered=_covered(args.instance)), inputs=[args.instance])
+        written = write_workbook(args.out, *comparison_sheets(comparison, title, covered=_covered(args.instance),
+                                                                   colors=_colors(args.instance)),
+                                 inputs=[args.instance])
     elif args.out:
-        write_tables(args.out, tables, inputs=[args.instance])
+        written = write_tables(args.out, tables, inputs=[args.instance])
     if args.json:
         _emit_json(
             {
@@ -145,8 +170,52 @@ def cmd_premium(args) -> int:
     else:
         title = str(args.instance) + (f" [{args.scenario}]" if args.scenario else "")
         print(comparison_text(comparison, title))
+    _wrote(args, written)
     for warning in dict.fromkeys(comparison.baseline.warnings + comparison.non_china.warnings):
         print(f"ree-opt: warning: {warning}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _budgets(text: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        values = []
+    if not values or any(not v >= 0 for v in values):
+        raise CommandError(f"--budgets expects USD million >= 0 separated by commas, got {text!r}", EXIT_BAD_INPUT)
+    return values
+
+
+def cmd_invest(args) -> int:
+    from .analysis import non_china_premium
+    from .funding import budget_curve, expansion_value
+    from .outputs import write_tables
+    from .text import invest_text
+
+    budgets = _budgets(args.budgets)
+    with Progress(3, "building both plans, valuing each expansion, the budget curve", args.quiet) as progress:
+        comparison = non_china_premium(args.instance, scenario=args.scenario, time_limit=args.time_limit)
+        progress(1)
+        if not comparison.ok:
+            bad = comparison.baseline if not comparison.baseline.optimal else comparison.non_china
+            raise CommandError(f"the solve ended {bad.status}: {bad.message}")
+        values = expansion_value(args.instance, scenario=args.scenario)
+        progress(1)
+        curve = budget_curve(args.instance, budgets, scenario=args.scenario, executor=None)
+        progress(1)
+    tables = {
+        "baseline_investments": comparison.baseline.investments,
+        "non_china_investments": comparison.non_china.investments,
+        "expansion_value": values,
+        "budget_curve": curve,
+    }
+    if args.out:
+        write_tables(args.out, tables, inputs=[args.instance])
+    if args.json:
+        _emit_json({name: _records(table) for name, table in tables.items()})
+    else:
+        title = str(args.instance) + (f" [{args.scenario}]" if args.scenario else "")
+        print(invest_text(comparison, values, curve, title))
     return EXIT_OK
 
 
@@ -161,21 +230,26 @@ def cmd_stochastic(args) -> int:
         sample = {"n": args.sample, "seed": args.seed if args.seed is not None else 0}
     instance = load_instance(args.instance)
     count = instance.uncertainty.future_count(sample) if instance.uncertainty else 0
-    with Progress(count + 1, f"building {count} futures, then solving", args.quiet) as progress:
+    from .stochastic.decision import BUILD_WEIGHT, SOLVE_WEIGHT_PER_FUTURE
+
+    # weighed by cost: the extensive form's solves (the plan, the wait-and-see and nominal-plan ones) dwarf the builds
+    solves = 2 * count * SOLVE_WEIGHT_PER_FUTURE
+    with Progress(count * BUILD_WEIGHT + solves, f"building {count} futures, then solving", args.quiet) as progress:
         solution = solve_stochastic(
             instance, alpha=args.alpha, omega=args.omega, sample=sample, time_limit=args.time_limit,
-            progress=progress,
+            progress=lambda n=1: progress(n * BUILD_WEIGHT),
         )
-        progress(1)
+        progress(solves, "solved")
     tables = stochastic_tables(solution)
+    written = None
     if args.out and solution.optimal and _workbook(args.out):
         from .workbook import write_workbook
 
         lines = [(name.replace("_", " "), value, "") for name, value in solution.summary().items()]
-        write_workbook(args.out, f"Decide now, under uncertainty: {args.instance}", lines,
-                       {k: v for k, v in tables.items() if k != "summary"}, inputs=[args.instance])
+        written = write_workbook(args.out, f"Decide now, under uncertainty: {args.instance}", lines,
+                                 {k: v for k, v in tables.items() if k != "summary"}, inputs=[args.instance])
     elif args.out and solution.optimal:
-        write_tables(args.out, tables, inputs=[args.instance])
+        written = write_tables(args.out, tables, inputs=[args.instance])
     if args.json:
         _emit_json({
             "status": solution.status,
@@ -184,6 +258,7 @@ def cmd_stochastic(args) -> int:
         })
     else:
         print(stochastic_text(solution, str(args.instance)))
+    _wrote(args, written)
     if not solution.optimal:
         raise CommandError(f"the solve ended {solution.status}: {solution.message}")
     return EXIT_OK
@@ -225,13 +300,13 @@ def cmd_evaluate(args) -> int:
         evaluation = evaluate(instance, plan, sample=fresh, executor=executor,
                               replications=args.replications, progress=progress)
     tables = {"summary": evaluation.summary(), "futures": evaluation.futures}
-    if args.out:
-        write_tables(args.out, tables, inputs=[args.instance])
+    written = write_tables(args.out, tables, inputs=[args.instance]) if args.out else None
     if args.json:
         _emit_json({"message": evaluation.message, **{name: _records(t) for name, t in tables.items()},
                     "replications": evaluation.gap.replications if evaluation.gap else []})
     else:
         print(evaluation_text(evaluation, plan, str(args.instance)))
+    _wrote(args, written)
     return EXIT_OK
 
 
@@ -255,26 +330,47 @@ def _values(text: str) -> list[float]:
 
 
 class Progress:
-    """A progress bar on the terminal (rich), silent elsewhere or with --quiet."""
+    """A progress bar on the terminal (rich); elsewhere (a file, a pipe, CI) a
+    line on stderr per step that names itself; nothing with --quiet.
 
-    def __init__(self, total: int, label: str, quiet: bool = False):
+    Called as `progress(amount=1, label=None)`: `amount` is the step's weight
+    (the report weighs its solves by their cost, so the bar moves with time)."""
+
+    def __init__(self, total: float, label: str, quiet: bool = False):
         self.bar = None
-        if not quiet and sys.stderr.isatty():
-            try:
-                from rich.progress import Progress as RichProgress
-            except ImportError:  # pragma: no cover - rich is a dependency
-                return
-            self.bar = RichProgress(transient=True)
-            self.task = self.bar.add_task(label, total=total)
+        self.lines = False
+        self.total, self.done = float(total), 0.0
+        self.started = time.monotonic()
+        self.last_label, self.last_line = None, self.started
+        if quiet:
+            return
+        if not sys.stderr.isatty():
+            self.lines = True
+            return
+        try:
+            from rich.progress import Progress as RichProgress
+        except ImportError:  # pragma: no cover - rich is a dependency
+            return
+        self.bar = RichProgress(transient=True)
+        self.task = self.bar.add_task(label, total=total)
 
     def __enter__(self):
         if self.bar:
             self.bar.start()
         return self
 
-    def __call__(self, done: int = 1) -> None:
+    def __call__(self, done: float = 1, label: str | None = None) -> None:
+        self.done += done
         if self.bar:
             self.bar.advance(self.task, done)
+        elif self.lines and label:
+            # a line per step; a run of steps under one label (24 futures built) is one line,
+            # again every 10 s while it lasts
+            now = time.monotonic()
+            if label != self.last_label or now - self.last_line >= 10.0:
+                share = 100.0 * min(1.0, self.done / self.total) if self.total > 0 else 100.0
+                print(f"ree-opt: {share:3.0f}%  {label}  ({now - self.started:,.1f} s)", file=sys.stderr, flush=True)
+                self.last_label, self.last_line = label, now
 
     def __exit__(self, *_):
         if self.bar:
@@ -365,19 +461,20 @@ def _report_format(args) -> str:
 
 def cmd_report(args) -> int:
     from .report import ReportError, build_report, collect, step_count
+    from .report.data import DRAW_WEIGHT
 
     report_format = _report_format(args)
     output = args.output
     if output is None:
         stem = args.instance.stem + "-report"
         output = Path(stem if report_format == "csv" else f"{stem}.{report_format}")
-    with Progress(step_count(args.instance) + 1, "solving and drawing the report", args.quiet) as progress:
+    with Progress(step_count(args.instance) + DRAW_WEIGHT, "solving and drawing the report", args.quiet) as progress:
         try:
             data = collect(args.instance, scenario=args.scenario, progress=progress)
         except ReportError as error:
             raise CommandError(str(error)) from None
         written = build_report(args.instance, output, format=report_format, data=data)
-        progress(1)
+        progress(DRAW_WEIGHT, "the report drawn and written")
     summary = data.summary
     if args.json:
         _emit_json({"report": str(written), "format": report_format, "summary": _records(summary)})
@@ -402,10 +499,26 @@ def cmd_schema(args) -> int:
     return EXIT_OK
 
 
+def _number_in(low: float, high: float, closed: bool):
+    """An argparse type: a number in [low, high] (or [low, high))."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not (low <= value <= high if closed else low <= value < high):
+            raise argparse.ArgumentTypeError(
+                f"expected a number in [{low:g}, {high:g}{']' if closed else ')'}, got {text!r}")
+        return value
+    return parse
+
+
 def plan_options(sub) -> None:
     """How the stochastic plan is chosen: the CVaR weight and level, the futures drawn."""
-    sub.add_argument("--omega", type=float, help="weight of CVaR in the plan's objective, in [0, 1]")
-    sub.add_argument("--alpha", type=float, help="CVaR level in [0, 1): the mean of the worst (1 - alpha)")
+    sub.add_argument("--omega", type=_number_in(0.0, 1.0, True), metavar="W",
+                     help="weight of CVaR in the plan's objective, in [0, 1]")
+    sub.add_argument("--alpha", type=_number_in(0.0, 1.0, False), metavar="A",
+                     help="CVaR level in [0, 1): the mean of the worst (1 - alpha)")
     sub.add_argument("--sample", type=int, metavar="N", help="choose the plan on N drawn futures instead of every combination")
     sub.add_argument("--seed", type=int, help="seed of the plan's draws (with --sample; default 0)")
 
@@ -421,7 +534,8 @@ def parser() -> argparse.ArgumentParser:
     commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name, function, help_text):
-        sub = commands.add_parser(name, help=help_text, description=help_text)
+        # `help` is %-formatted by argparse (95%% shows as 95%); `description` is printed as it is
+        sub = commands.add_parser(name, help=help_text, description=help_text.replace("%%", "%"))
         sub.add_argument("instance", type=Path, help="instance file (YAML, JSON or an .xlsx workbook)")
         sub.add_argument("--json", action="store_true", help="print JSON for machines")
         sub.set_defaults(function=function)
@@ -459,6 +573,15 @@ def parser() -> argparse.ArgumentParser:
     compare.add_argument("--markdown", action="store_true", help="print a Markdown table")
     compare.add_argument("--out", type=Path, help="directory to write scenarios.csv to")
     compare.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+    invest = command("invest", cmd_invest, "what to build and fund: the builds of the plan and the non-China plan, "
+                     "each expansion's value and the budget curve (SPEC section 7)")
+    invest.add_argument("--budgets", default="0,250,500,1000",
+                        help="public capex budgets, USD million, comma separated (default 0,250,500,1000)")
+    invest.add_argument("--scenario", "-s", help="scenario name(s), comma separated, applied in order")
+    invest.add_argument("--time-limit", type=_seconds, metavar="SECONDS", help="seconds each solve may take")
+    invest.add_argument("--out", type=Path, help="directory to write the tables to, as CSV")
+    invest.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
     stochastic = command("stochastic", cmd_stochastic, "decide now under uncertainty: the offtakes to sign and "
                          "the stock to build before the future is known (SPEC section 6)")

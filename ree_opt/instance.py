@@ -16,7 +16,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Union, get_args
 
@@ -380,12 +380,45 @@ class Problem:
     message: str
     file: str | None = None
     line: int | None = None
+    entity: str | None = None  # the entry's id (facility), segment / product (demand) or type (policy), shown beside its index
 
     def __str__(self) -> str:
         where = ""
         if self.file:
             where = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
-        return f"{where}{self.location}: {self.message}" if self.location else where + self.message
+        location = self.location
+        found = _ENTITY_INDEX.match(location) if self.entity else None
+        if found:  # the entry's id beside its index: facilities[2] (lynas_malaysia_hre1).capacity
+            location = f"{found.group(0)} ({self.entity}){location[found.end():]}"
+        return f"{where}{location}: {self.message}" if location else where + self.message
+
+
+_ENTITY_INDEX = re.compile(r"^(facilities|demand|policies)\[(\d+)\]")
+
+
+def with_entities(problems: list[Problem], data) -> list[Problem]:
+    """Each problem inside a list entry also names the entry, for people:
+    `facilities[2] (lynas_malaysia_hre1).capacity`, `demand[0] (defense / ndfeb_magnet)`,
+    `policies[1] (max_country_share).share`. `Problem.location` itself is unchanged."""
+    out = []
+    for problem in problems:
+        found = _ENTITY_INDEX.match(problem.location or "")
+        items = data.get(found.group(1)) if found and isinstance(data, Mapping) else None
+        index = int(found.group(2)) if found else 0
+        label = None
+        if isinstance(items, list) and index < len(items) and isinstance(items[index], Mapping):
+            item = items[index]
+            if found.group(1) == "facilities":
+                label = item.get("id")
+            elif found.group(1) == "demand":
+                parts = [item.get("segment"), item.get("product")]
+                label = " / ".join(str(p) for p in parts if isinstance(p, (str, int))) or None
+            else:
+                label = item.get("type")
+        if isinstance(label, (str, int)) and not isinstance(label, bool) and str(label).strip():
+            problem = replace(problem, entity=_shown(str(label).strip())[:80])
+        out.append(problem)
+    return out
 
 
 class InstanceError(ValueError):
@@ -748,10 +781,10 @@ def parse_instance(data: Mapping, locator: _Locator | None = None) -> Instance:
             seen = {p.location for p in problems}
             problems += [p for p in check_instance(partial, locator) if p.location not in seen]
         problems.sort(key=lambda p: p.line or 0)
-        raise InstanceError(problems) from None
+        raise InstanceError(with_entities(problems, data)) from None
     problems = check_instance(instance, locator)
     if problems:
-        raise InstanceError(problems)
+        raise InstanceError(with_entities(problems, data))
     return instance
 
 
@@ -807,6 +840,20 @@ def capex_matches(policy: MaxCapex, facility: Facility) -> bool:
     )
 
 
+def did_you_mean(name, known) -> str:
+    """" (did you mean 'x'?)" for the closest of `known` to a mistyped `name`
+    (difflib's ratio of at least 0.6), else ""."""
+    import difflib
+
+    close = difflib.get_close_matches(str(name), [str(k) for k in known], n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def unknown_scenario(name, scenarios) -> str:
+    """The message for a scenario name the instance does not have."""
+    return f"unknown scenario {name!r}{did_you_mean(name, scenarios)}; the instance has: {listed(scenarios) or '(none)'}"
+
+
 def check_instance(instance: Instance, locator: _Locator | None = None) -> list[Problem]:
     """Every reference resolves, every period key exists, every code is known."""
     locator = locator or _Locator()
@@ -845,7 +892,8 @@ def check_instance(instance: Instance, locator: _Locator | None = None) -> list[
         if name not in products:
             if not known_products:
                 known_products.append(listed(products))  # once: an instance may have 100,000
-            problem(path, f"unknown product {name!r}; products are: {known_products[0]}")
+            problem(path, f"unknown product {name!r}{did_you_mean(name, instance.products)}; "
+                          f"products are: {known_products[0]}")
 
     for index, code in enumerate(instance.covered_countries):
         country(("covered_countries", index), code)
@@ -939,7 +987,7 @@ def check_instance(instance: Instance, locator: _Locator | None = None) -> list[
         if isinstance(policy, (Exclude, MaxCapex)):
             for index, name in enumerate(policy.facilities or []):
                 if name not in facility_ids:
-                    problem(path + ("facilities", index), f"unknown facility id {name!r}")
+                    problem(path + ("facilities", index), f"unknown facility id {name!r}{did_you_mean(name, facility_ids)}")
         if isinstance(policy, Exclude) and not (policy.countries or policy.facilities or policy.stage):
             problem(path, "an exclude policy needs at least one of countries, facilities, stage")
         if isinstance(policy, MaxCapex) and not any(
@@ -992,10 +1040,8 @@ def check_uncertainty(instance: Instance, locator: _Locator) -> list[Problem]:
                 if not name:
                     continue
                 if name not in instance.scenarios:
-                    known = listed(instance.scenarios) or "(none)"
                     problems.append(locator.problem(
-                        path + ("outcomes", o, "scenario"),
-                        f"unknown scenario {name!r}; the instance has: {known}",
+                        path + ("outcomes", o, "scenario"), unknown_scenario(name, instance.scenarios),
                     ))
                 else:
                     named.setdefault(name, path + ("outcomes", o, "scenario"))

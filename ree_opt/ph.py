@@ -45,7 +45,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .instance import InstanceError
+from .instance import InstanceError, Problem
+from .loading import load_instance
 from .stochastic.solve import StochasticProblem, stochastic_problem
 
 ROOT = "ROOT"
@@ -136,7 +137,9 @@ def first_stage_bounds(problem: StochasticProblem) -> dict:
         for p, ratio in f.outputs.items():
             supply[p] = supply.get(p, 0.0) + total * ratio
     product = {p: BOUND_FACTOR * max(1.0, v) for p, v in supply.items()}
-    return {"facility": facility, "nameplate": reserve, "product": product, "demand": list(data.demand)}
+    modules = {(f.id, e.name): float(e.modules) for f in data.facilities for e in f.expansions}
+    return {"facility": facility, "nameplate": reserve, "product": product, "demand": list(data.demand),
+            "modules": modules}
 
 
 def upper_bound(bounds: dict, family, key) -> float | None:
@@ -154,6 +157,8 @@ def upper_bound(bounds: dict, family, key) -> float | None:
         return bounds["product"].get(at("product"))
     if rule == "demand product":
         return bounds["product"].get(bounds["demand"][at("demand")].product)
+    if rule == "modules":
+        return bounds["modules"].get((at("facility"), at("expansion")))
     if rule == "demand":
         return BOUND_FACTOR * max(1.0, float(bounds["demand"][at("demand")].quantity_t[family.period_of(key)]))
     return None
@@ -304,6 +309,27 @@ def run_ph(
     }
 
 
+def continuous_builds(instance, relax: bool):
+    """PH here averages continuous first stages: lumpy expansions (SPEC
+    section 7) are refused unless `relax` treats them as `lumpy: false` (their
+    LP relaxation: a lower bound on the lumpy optimum)."""
+    lumpy = [f"{f.id}/{e.name}" for f in instance.facilities for e in (f.expansions or []) if e.lumpy]
+    if not lumpy:
+        return instance
+    if not relax:
+        raise InstanceError([Problem(
+            "facilities", f"progressive hedging needs a continuous first stage, and {len(lumpy)} expansion(s) are "
+            f"lumpy ({', '.join(lumpy[:5])}{', ...' if len(lumpy) > 5 else ''}): run it with --relax to treat them "
+            "as lumpy: false (their LP relaxation), or solve the extensive form (ree-opt stochastic) for whole modules",
+        )])
+    facilities = [
+        f.model_copy(update={"expansions": [e.model_copy(update={"lumpy": False}) for e in f.expansions]})
+        if f.expansions else f
+        for f in instance.facilities
+    ]
+    return instance.model_copy(update={"facilities": facilities})
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m ree_opt.ph",
@@ -320,10 +346,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--extensive", action="store_true",
                         help="also solve the extensive form on rank 0 and print its optimum beside PH's")
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--relax", action="store_true",
+                        help="treat lumpy expansions as lumpy: false (PH's first stage is continuous)")
     args = parser.parse_args(argv)
     sample = {"n": args.sample, "seed": args.seed} if args.sample is not None else None
     try:
-        problem = stochastic_problem(args.instance, sample=sample, omega=0.0)
+        instance = continuous_builds(load_instance(args.instance), args.relax)
+        problem = stochastic_problem(instance, sample=sample, omega=0.0)
     except InstanceError as error:  # before MPI starts: rank 0 of mpiexec (MPICH's PMI_RANK) tells
         if os.environ.get("PMI_RANK", "0") == "0":
             print(f"ree-opt ph: {error}", file=sys.stderr)
@@ -344,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.extensive:
             from .stochastic import solve_stochastic
 
-            ef = solve_stochastic(args.instance, sample=sample, omega=0.0, value_of_information=False)
+            ef = solve_stochastic(instance, sample=sample, omega=0.0, value_of_information=False)
             print(f"extensive form: {ef.objective:.6f}")
         print(f"objective: {result['objective']:.6f}")
         print(f"bound: {result['bound']:.6f}")

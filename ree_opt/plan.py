@@ -26,6 +26,7 @@ from .loading import load_instance
 from .model import build_model
 from .model.demand import DELIVERY, DEMAND, SHORTFALL
 from .model.flows import BALANCE, CAPACITY, price_columns
+from .model.investment import BUILD
 from .model.policies import policy_kind
 from .numerics import EntityNames, span_warnings
 from .ranging import read_ranging
@@ -117,6 +118,8 @@ class Plan:
             outcome = cbc_outcome(self.compiled, columns, self.time_limit, self.mip_gap)
         else:
             raise InstanceError([Problem("solver", f"expected 'highs' or 'cbc', got {solver!r}")])
+        self.last_values = outcome.values  # a warm start for the next MIP solve (funding.py)
+        self.last_mip_nodes = outcome.mip_nodes
         with paused_garbage_collection():
             solution = build_solution(self.data, self.compiled, outcome, self.scenario)
         solution.solver = solver
@@ -230,6 +233,18 @@ class Plan:
         np.add.at(total, rows, x[cols])
         unique = np.unique(rows)
         return float(np.sum(y[unique] * total[unique])) / 100.0
+
+    def set_expansion_modules(self, facility_id: str, expansion: str, most: float | None) -> None:
+        """At most `most` modules of one expansion in every decision period
+        (0: the option is closed; None: back to the instance's count)."""
+        keys, cols = self.compiled.columns_of(BUILD)
+        picked = np.array([col for key, col in zip(keys, cols) if key[:2] == (facility_id, expansion)], dtype=np.int32)
+        if not len(picked):
+            return
+        count = self.data.facility(facility_id)
+        modules = next(e.modules for e in count.expansions if e.name == expansion)
+        upper = np.full(len(picked), float(modules if most is None else most))
+        self.compiled.highs.changeColsBounds(len(picked), picked, np.zeros(len(picked)), upper)
 
     # -- indexes ---------------------------------------------------------------
     def _index_columns(self) -> None:

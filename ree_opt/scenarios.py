@@ -17,10 +17,11 @@ from .instance import (
     Problem,
     Scenario,
     _Locator,
-    listed,
+    did_you_mean,
     online_index,
     period_grid,
     parse_instance,
+    unknown_scenario,
 )
 
 FACILITY_FIELDS = set(Facility.model_fields) - {"source", "assumption", "notes"}
@@ -105,7 +106,9 @@ def _patch_data(
 
     for facility_id, fields in scenario.set.items():
         if facility_id not in facilities:
-            problems.append(locator.problem(base + ("set", facility_id), f"unknown facility id {facility_id!r}"))
+            problems.append(locator.problem(
+                base + ("set", facility_id), f"unknown facility id {facility_id!r}{did_you_mean(facility_id, facilities)}",
+            ))
             continue
         for field, value in fields.items():
             if field not in FACILITY_FIELDS or field == "id":
@@ -191,8 +194,7 @@ def apply_scenario(
     names = scenario_names(scenario)
     for name in names:
         if name not in instance.scenarios:
-            known = listed(instance.scenarios) or "(none)"
-            raise InstanceError([Problem("scenario", f"unknown scenario {name!r}; the instance has: {known}")])
+            raise InstanceError([Problem("scenario", unknown_scenario(name, instance.scenarios))])
     if not names and not policies:
         return instance
     definitions = instance.scenarios

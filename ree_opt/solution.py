@@ -183,14 +183,7 @@ def build_solution(
     )
     deliveries = _sorted(deliveries, data, ["segment", "product", "label"])
 
-    short_rows = []
-    for (d_index, t), value in Reader(compiled, SHORTFALL, x).items():
-        if value > TOLERANCE_T:
-            entry = data.demand[d_index]
-            short_rows.append(
-                (entry.segment, entry.product, periods[t], value, value * entry.shortfall_penalty[t] / 1000.0)
-            )
-    shortfall = pd.DataFrame(short_rows, columns=SHORTFALL_COLUMNS)
+    shortfall = shortfall_table(data, compiled, x)
 
     ranging = ranging_table(
         data,
@@ -261,6 +254,16 @@ def build_solution(
         mip_gap=outcome.mip_gap,
         has_expansions=has_expansions,
     )
+
+
+def shortfall_table(data: ModelData, view, values: np.ndarray) -> pd.DataFrame:
+    """Unmet demand: one row per demand entry and period with some left unmet."""
+    rows = []
+    for (d_index, t), value in Reader(view, SHORTFALL, values).items():
+        if value > TOLERANCE_T:
+            entry = data.demand[d_index]
+            rows.append((entry.segment, entry.product, data.periods[t], value, value * entry.shortfall_penalty[t] / 1000.0))
+    return pd.DataFrame(rows, columns=SHORTFALL_COLUMNS)
 
 
 def investment_table(data: ModelData, view, values: np.ndarray) -> pd.DataFrame:
@@ -336,8 +339,8 @@ def binding(data: ModelData, compiled, duals: np.ndarray, values: np.ndarray) ->
         for key, row in zip(keys, index):
             if row >= 0 and abs(duals[row]) > DUAL_TOLERANCE:
                 value = family.dual.scale * duals[row]
-                where, meaning = family.dual.describe(data, key, value)
-                rows.append((family.name, where, value, family.dual.unit, meaning))
+                where, unit, meaning = family.dual.describe(data, key, value)
+                rows.append((family.name, where, value, unit, meaning))
     frame = pd.DataFrame(rows, columns=BINDING_COLUMNS)
     if frame.empty:
         return frame

@@ -55,6 +55,7 @@ class Outcome:
     message: str = ""
     at_optimum: object = None  # what `solve`'s at_optimum hook read at the cost-minimal solve
     mip_gap: float = 0.0  # the proven relative gap of a MIP (0.0 for an LP)
+    mip_nodes: int = 0  # branch-and-bound nodes HiGHS explored (0 for an LP)
 
 
 _BANNER_SHOWN = False
@@ -305,6 +306,7 @@ def solve_highs(
     objective = float(info.objective_function_value)
     gap = float(info.mip_gap) if status != "optimal" or np.isfinite(info.mip_gap) else 0.0
     gap = max(0.0, gap if np.isfinite(gap) else 0.0)
+    nodes = int(getattr(info, "mip_node_count", 0) or 0)
     values = np.asarray(highs.getSolution().col_value, dtype=float)
     fixed = fix_integers(highs, integer_columns, values)
     try:
@@ -318,6 +320,7 @@ def solve_highs(
             np.asarray(solution.row_dual, dtype=float) if duals else None,
             at_optimum=at_optimum(highs) if at_optimum is not None else None,
             mip_gap=gap,
+            mip_nodes=nodes,
         )
         if status == "time_limit":
             outcome.message = (
@@ -403,6 +406,16 @@ class CompiledModel:
         return len(self.integer_columns) > 0
 
     # -- solving ---------------------------------------------------------------
+    def start_from(self, values: np.ndarray | None) -> None:
+        """A plan the next MIP solve may start from (a warm start: a budget
+        curve's last point, the plan with every expansion allowed)."""
+        if values is None or not self.is_mip:
+            return
+        start = highspy.HighsSolution()
+        start.col_value = np.asarray(values, dtype=float).tolist()
+        start.value_valid = True
+        self.highs.setSolution(start)
+
     def solve(self, tie_break_columns: np.ndarray | None = None, at_optimum=None, duals: bool = True) -> Outcome:
         """Minimize cost; then, among cost-optimal plans, the tie-break columns
         (for a MIP: among plans with its builds, SPEC section 7).

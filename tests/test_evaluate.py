@@ -189,3 +189,38 @@ def test_the_template_costs_each_future_as_its_own_model_does():
         assert in_place.objective == A(alone.objective, rel=1e-7)
         embargoes += "cn_embargo" in future.scenario
     assert embargoes  # a future that adds policies is among them
+
+
+def test_a_negative_gap_estimate_is_noise_clipped_at_zero_with_the_bounds_in_order():
+    """licence_gamble(60) enumerated: the plan gambles (1.0 with licences, 10.0
+    without, objective 5.5 = the lower bound). Out of sample on 20 draws with
+    a share q < 1/2 of cuts its mean is 1 + 9 q < 5.5: the point estimate
+    1 + 9 q - 5.5 is negative, which only noise gives. The gap is 0, its 95%
+    bound max(0, estimate + 1.645 se) with se the out-of-sample mean's (the
+    lower bound is exact), and the bounds stay in order (5.5, 5.5)."""
+    from ree_opt.stochastic.evaluate import Z_95, Z_95_ONE_SIDED
+    from ree_opt.stochastic.text import evaluation_text
+
+    case = licence_gamble(60.0)
+    plan = ree_opt.solve_stochastic(case, value_of_information=False)
+    uncertainty = Uncertainty.model_validate(case["uncertainty"])
+    seed = next(s for s in range(50) if sum(
+        f.probability for f in enumerate_futures(uncertainty, {"n": 20, "seed": s}) if f.scenarios) < 0.4)
+    q = sum(f.probability for f in enumerate_futures(uncertainty, {"n": 20, "seed": seed}) if f.scenarios)
+    result = ree_opt.evaluate(case, plan, sample={"n": 20, "seed": seed}, replications=2)
+    gap = result.gap
+    assert gap.lower == A(5.5) and gap.upper == A(1 + 9 * q)
+    assert gap.estimate == A(1 + 9 * q - 5.5) and gap.estimate < 0 and gap.noise
+    assert gap.gap == 0.0
+    low, high = result.confidence_interval
+    error = (high - low) / (2 * Z_95)
+    assert gap.gap_bound_95 == A(max(0.0, 1 + 9 * q - 5.5 + Z_95_ONE_SIDED * error)) and gap.gap_bound_95 >= 0
+    assert gap.bounds == (A(5.5), A(5.5))
+    summary = result.summary()
+    assert summary["gap_lower_musd"] <= summary["gap_upper_musd"]
+    assert summary["gap_musd"] == 0.0 and summary["gap_estimate_musd"] == A(1 + 9 * q - 5.5)
+    screen = evaluation_text(result, plan, "gamble")
+    assert "optimality gap (SAA estimate)            USD         0.00 million; 95% bound USD" in screen
+    assert f"point estimate USD {1 + 9 * q - 5.5:,.2f} million: below 0, which only sampling noise gives" in screen
+    assert "lower bound USD 5.50 million: the plan's own optimum over every combination" in screen
+    assert f"upper bound USD 5.50 million: the out-of-sample estimate (USD {1 + 9 * q:,.2f} million) fell below" in screen

@@ -21,7 +21,7 @@ from ree_opt.outputs import OutputError
 from ree_opt.ranging import tightest
 from ree_opt.report import build_report, collect, layout, report_factors
 from ree_opt.report import numbers as fmt
-from ree_opt.report.data import DEFAULT_SHARES, RANGING_TOP, SECTIONS
+from ree_opt.report.data import DEFAULT_SHARES, RANGING_TOP, numbered_sections
 
 SPEC_EXAMPLE = Path(__file__).resolve().parent / "instances" / "spec_example.yaml"
 A = pytest.approx
@@ -51,7 +51,8 @@ class Numbers(HTMLParser):
             value = attrs.get("data-value")
             self._cell = ["", None if value is None else float(value)]
         elif attrs.get("data-key"):
-            self._key = [attrs["data-key"], "", float(attrs["data-value"])]
+            value = attrs.get("data-value")
+            self._key = [attrs["data-key"], "", None if value is None else float(value)]
 
     def handle_data(self, data):
         if self._cell is not None:
@@ -140,12 +141,20 @@ def test_html_shows_the_library_numbers(spec_report):
     comparison = ree_opt.non_china_premium(SPEC_EXAMPLE, by_product=True)
     page = Numbers(html.read_text())
     summary = comparison.summary()
-    for key in ("premium_musd", "baseline_musd", "non_china_musd"):
+    for key in ("supply_premium_musd", "premium_musd"):
         text, value = page.keys[key]
         assert value == A(summary[key], rel=1e-12)
         assert text == fmt.musd(summary[key])
-    assert page.keys["premium_musd"][0] == "466.0"  # SPEC example: 893.1725 - 427.14375
+    # SPEC example: 893.1725 - 427.14375 in all, of which 900 t unmet at 400 USD/kg = 360 of penalty
+    assert page.keys["premium_musd"][0] == "466.0"
+    assert page.keys["supply_premium_musd"][0] == "106.0"  # the first card: no assumed penalty in it
     assert page.keys["unmet_non_china_t"][0] == "900"
+    assert page.keys["first_clean_period"] == ("2027", None)  # 2026 is short; a year, not a number
+    costs = {row[0][0]: row for row in page.tables["table-costs"]}
+    assert costs["Least-cost (baseline) plan"][3][1] == A(summary["baseline_musd"], rel=1e-12)
+    assert costs["Non-China plan"][3][1] == A(summary["non_china_musd"], rel=1e-12)
+    assert costs["Non-China plan"][2][1] == A(360.0)
+    assert costs["Non-China premium"][1][1] == A(summary["supply_premium_musd"], rel=1e-12)
 
     (product,) = page.tables["table-products"]
     assert product[0][0] == "NdPr oxide"
@@ -182,7 +191,7 @@ def test_markdown_and_csv_show_the_same_numbers(spec_report, tmp_path):
     data, _ = spec_report
     markdown = build_report(SPEC_EXAMPLE, tmp_path / "memo.md", format="md", data=data)
     text = markdown.read_text()
-    assert "USD 466.0 million more" in text
+    assert "costs USD 106.0 million more in supply" in text and "USD 466.0 million in all" in text
     for chart in ("mix", "prices", "curve", "tornado"):
         image = tmp_path / f"memo-{chart}.png"
         assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -312,7 +321,11 @@ def test_report_opens_in_chromium(browser, spec_report, tmp_path):
     assert browser.errors() == []
     assert browser.dialogs() == []
     assert browser.requests() == [html.as_uri()]  # offline: nothing fetched but the file
-    for section, title in [s for s in SECTIONS if s[0] != "uncertainty"]:  # the SPEC example has no uncertainty
+    data, _ = spec_report
+    sections = numbered_sections(data)
+    assert [key for key, _ in sections] == ["answer", "mix", "binding", "prices", "curve", "tornado", "inputs"]
+    assert sections[-1][1] == "7. Appendix: scenarios, assumptions and sources"  # no uncertainty: no section for it
+    for section, title in sections:
         found = browser.evaluate(
             f"(() => {{ const s = document.getElementById('{section}'); if (!s) return null;"
             " const r = s.getBoundingClientRect(); return [s.querySelector('h2').textContent, r.height]; })()"
@@ -371,3 +384,49 @@ def test_report_command(tmp_path, capsys):
     assert printed["summary"]["premium_musd"] == A(expected.premium_musd, rel=1e-9)
     assert "scenario licences\\_25pct" in target.read_text()
     assert main(["report", str(SPEC_EXAMPLE), "-o", str(tmp_path / "r"), "-f", "csv", "-s", "no_such"]) == 2
+
+
+# --------------------------------------------------------------------------
+# Tornado bars in words, with their ranges (issue 19, item 11)
+
+
+def test_scenario_pairs_are_named_by_what_they_scale_and_by_how_much():
+    from ree_opt.report.data import pair_in_words, tornado_in_words
+
+    baseline = ree_opt.load_instance(Path(__file__).resolve().parent.parent / "instances" / "baseline.yaml")
+    assert pair_in_words(baseline, "heavy_separation") == (
+        "capacity of Dy/Tb separation (Lynas, MP Materials) (x0.5 / x2)", 0.5, 2.0)
+    assert pair_in_words(baseline, "iluka_capacity") == ("capacity of Iluka (x0.69 / x1.31)", 0.69, 1.31)
+    assert pair_in_words(baseline, "shortfall_penalty") == ("unmet-demand penalties (x0.5 / x2)", 0.5, 2.0)
+    spread = pd.DataFrame({"factor": ["shortfall_penalty", "demand (x0.8 / x1.2)"],
+                           "low": ["shortfall_penalty_low", 0.8], "high": ["shortfall_penalty_high", 1.2]})
+    named = tornado_in_words(baseline, spread)
+    assert list(named["factor"]) == ["unmet-demand penalties (x0.5 / x2)", "demand (x0.8 / x1.2)"]
+    assert list(named["low"]) == [0.5, 0.8] and list(named["high"]) == [2.0, 1.2]
+
+
+def test_progress_prints_a_line_per_step_when_not_on_a_terminal(capsys):
+    from ree_opt.cli import Progress
+
+    with Progress(10, "the report") as progress:  # pytest's stderr is not a terminal
+        progress(1)  # a step without a name (a sweep's): no line
+        progress(4, "the tornado")
+        progress(5, "decisions under uncertainty: the plan at omega 0")
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split("  (")[0] for line in lines] == [
+        "ree-opt:  50%  the tornado", "ree-opt: 100%  decisions under uncertainty: the plan at omega 0"]
+
+
+def test_the_sourcing_chart_counts_tonnes_as_they_arrive():
+    """three_month_lead: 75% of a year's output lands in-year, 25% the next.
+    kept: activity 133.3, 88.9, 77.8 t lands 100 t in each year (2028's
+    whole output counts in 2028), level with demand. lost: 133.3, 166.7, 0 t
+    lands 100, 158.3 (58.3 held for 2028) and 41.7 t."""
+    for end, expected in (("kept", [100.0, 100.0, 100.0]), ("lost", [100.0, 475 / 3, 125 / 3])):
+        data = collect(three_month_lead(end), shares=[1.0, 0.0])
+        supply = data.supply()
+        part = supply[supply["plan"] == "baseline"].set_index("period")["quantity_t"]
+        assert [part.get(p, 0.0) for p in (2026, 2027, 2028)] == A(expected, rel=1e-6), end
+        demand = data.demand().set_index("period")["quantity_t"]
+        assert list(demand) == A([100.0, 100.0, 100.0])
+    assert data.chart_products() == ["ox"]  # none of NdPr, Dy, Tb, magnets: the products asked for

@@ -265,7 +265,7 @@ def test_large_bad_instances_get_short_messages(tmp_path, capsys):
     assert len(lines) == 1 + 1 + 5_000
     assert lines[1].endswith("periods: period labels must be unique; repeated: 2026")
     assert lines[2].endswith(
-        "facilities[0].outputs.zz: unknown product 'zz'; products are: "
+        "facilities[0] (f0).outputs.zz: unknown product 'zz'; products are: "
         + ", ".join(f"p{i:05d}" for i in range(12)) + ", ... (9,988 more)"
     )
     assert len(err) < 2_000_000

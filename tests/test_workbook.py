@@ -2,6 +2,7 @@
 
 import re
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import openpyxl
@@ -11,6 +12,8 @@ import pytest
 import ree_opt
 from ree_opt.cli import main
 from ree_opt.workbook import column_unit, write_workbook
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(capsys, *args):
@@ -75,7 +78,7 @@ def test_solve_writes_one_workbook(capsys, tmp_path, spec_example):
     assert len(charts) == 1  # one stage (separation) in the toy
     assert 'grouping val="stacked"' in charts[0] and 'barDir val="col"' in charts[0]
     mix = book["sourcing_mix"]
-    assert mix["A1"].value == "separation: activity by country (t of activity)"
+    assert mix["A1"].value == "separation: activity by country (t of main output)"
     by_country = solution.activity.groupby(["period", "country"])["quantity_t"].sum()
     heads = [c.value for c in mix[2]]
     assert heads[0] == "period" and set(heads[1:]) == set(solution.activity["country"])
@@ -91,10 +94,12 @@ def test_premium_workbook_says_the_answer(capsys, tmp_path, spec_example):
     book = openpyxl.load_workbook(target)
     assert book.sheetnames[:3] == ["summary", "mix_baseline", "mix_non_china"]
     rows = summary_rows(book)
-    assert rows["Non-China premium"][:2] == (pytest.approx(466.03, abs=0.005), "USD million")
-    assert rows["  of which unmet-demand penalty"][0] == pytest.approx(360.0)
-    assert "  ndpr_oxide 2026: 900 t" in rows
-    assert "  ndpr_oxide: 2027" in rows
+    assert rows["Premium with unmet-demand penalties"][:2] == (pytest.approx(466.03, abs=0.005), "USD million")
+    assert rows["  of which unmet-demand penalty (assumed)"][0] == pytest.approx(360.0)
+    # the supply premium first: 466.03 less the 360 of assumed penalty
+    assert rows["Supply premium (no assumed penalty in it)"][:2] == (pytest.approx(106.03, abs=0.005), "USD million")
+    assert "  NdPr oxide 2026: 900 t" in rows
+    assert "  NdPr oxide: 2027" in rows
     assert table_of(target, "premium").set_index("item").loc["premium_musd", "value"] == pytest.approx(466.02875)
     assert len(chart_xml(target)) == 2
     # covered countries are red in the charts
@@ -112,3 +117,40 @@ def test_the_writer_takes_any_tables(tmp_path):
     assert book["futures"]["C4"].value is None  # NaN is an empty cell
     with pytest.raises(ree_opt.outputs.OutputError):
         write_workbook(path, "T", [], {}, inputs=[path])
+
+
+def test_the_premium_workbook_prints_whole_pages(capsys, tmp_path):
+    """Issue 19, item 10, on the baseline: the premium sheet's numbers carry
+    their unit and format, table headers repeat on every printed page, every
+    sheet has a print area fit to the page's width, charts sit below their
+    block's title and whole blocks go to a page, long text wraps."""
+    from ree_opt.workbook import CHARTS_PER_PAGE, SUMMARY_WIDTH
+
+    target = tmp_path / "premium.xlsx"
+    assert run(capsys, "premium", ROOT / "instances" / "baseline.yaml", "--out", target)[0] == 0
+    book = openpyxl.load_workbook(target)
+    premium = book["premium"]
+    assert [c.value for c in premium[1]] == ["item", "value", "unit"]
+    rows = {r[0].value: r for r in premium.iter_rows(min_row=3)}
+    assert rows["baseline_musd"][2].value == "USD million" and rows["baseline_musd"][1].number_format == "#,##0.00"
+    assert rows["premium_pct"][2].value == "%" and rows["premium_pct"][1].number_format == "0.0"
+    assert rows["unmet_non_china_t"][2].value == "t (tonnes)" and rows["unmet_non_china_t"][1].number_format == "#,##0.0"
+    for sheet in book.worksheets:
+        assert sheet.print_area, sheet.title
+        assert sheet.page_setup.fitToWidth == 1 and sheet.sheet_properties.pageSetUpPr.fitToPage
+    for name in ("premium", "baseline_activity", "non_china_binding"):
+        assert book[name].print_title_rows == "$1:$2"
+    binding = book["non_china_binding"]
+    meaning = [c.value for c in binding[1]].index("meaning") + 1
+    assert binding.cell(3, meaning).alignment.wrap_text
+    assert binding.column_dimensions[openpyxl.utils.get_column_letter(meaning)].width <= 70
+    assert binding.row_dimensions[3].height and binding.row_dimensions[3].height > 15
+    mix = book["mix_non_china"]
+    titles = [row for row in range(1, mix.max_row + 1) if str(mix.cell(row, 1).value or "").startswith("non-China, ")]
+    anchors = [chart.anchor._from.row + 1 for chart in mix._charts]  # 0-based in the drawing
+    assert len(anchors) == len(titles) > CHARTS_PER_PAGE
+    assert all(anchor == title + 1 for anchor, title in zip(anchors, titles))  # below the title, never over it
+    breaks = [b.id for b in mix.row_breaks.brk]
+    assert breaks == [titles[i] - 1 for i in range(CHARTS_PER_PAGE, len(titles), CHARTS_PER_PAGE)]
+    summary = book["summary"]
+    assert max(len(str(c.value or "")) for c in summary["A"]) <= SUMMARY_WIDTH + 4  # wrapped: it prints readably

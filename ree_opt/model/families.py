@@ -49,9 +49,9 @@ class DualWords:
     The dual is in USD million per unit of the row (HiGHS's sign: negative
     where relaxing the row saves); `scale` turns it into the reported value
     (-1000: USD/kg saved per t of relaxation; -1: USD million per USD
-    million). `describe(data, key, value)` gives (index text, sentence)."""
+    million). `describe(data, key, value)` gives (index text, unit,
+    sentence), in the words of dual_words.py."""
 
-    unit: str
     describe: Callable
     scale: float = -1000.0
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import dual_words
 from ..data import CLEAN, COVERED, STOCK, UNTRACKED, ModelData
 from .families import BuiltModel, DualWords, Terms, rows, variables
 
@@ -33,33 +34,36 @@ def _period(data: ModelData, t) -> str:
     return str(data.periods[t])
 
 
-def _capacity_words(data: ModelData, key, value: float) -> tuple[str, str]:
+def side_products(data: ModelData) -> set[str]:
+    """Products nobody asks for and no facility consumes (La/Ce oxide beside
+    NdPr oxide): left out of what a facility's capacity is said to make."""
+    return dual_words.byproducts(
+        data.products, (d.product for d in data.demand), (p for f in data.facilities for p in f.inputs)
+    )
+
+
+def _capacity_words(data: ModelData, key, value: float) -> tuple[str, str, str]:
     f_id, t = key
-    f = data.facility(f_id)
-    return f"{f_id} {_period(data, t)}", (
-        f"capacity of {f.name} ({f.country}, {f.stage}) limits the plan in {_period(data, t)}: "
-        f"one more tonne of activity would save USD {value:,.0f}/kg"
-    )
+    unit, meaning = dual_words.capacity(data.facility(f_id), _period(data, t), value, side_products(data))
+    return f"{f_id} {_period(data, t)}", unit, meaning
 
 
-def _sales_words(data: ModelData, key, value: float) -> tuple[str, str]:
+def _sales_words(data: ModelData, key, value: float) -> tuple[str, str, str]:
     p, t = key
-    return f"{p} {_period(data, t)}", (
-        f"the sales limit of {p} in {_period(data, t)}: one more tonne sold would earn USD {value:,.0f}/kg"
-    )
+    return (f"{p} {_period(data, t)}", *dual_words.sales_limit(p, _period(data, t), value))
 
 
 def _unused_contracts(data: ModelData, view, family, duals, values) -> list[tuple]:
     """Binding rows of the take-or-pay family: the floors paid above what the
     plan takes (a value, not a dual: the cost of a contract not used)."""
     rows_out = []
+    side = side_products(data)
     for (f_id, t), unused_t in unused_contracts(view, values).items():
         f = data.facility(f_id)
         value = f.cost_usd_per_kg[t]
         rows_out.append((
-            family.name, f"{f_id} {_period(data, t)}", value, "USD/kg paid, not taken",
-            f"the take-or-pay floor of {f.name} in {_period(data, t)} pays for {unused_t:,.0f} t "
-            f"the plan does not take (USD {value * unused_t / 1000:,.2f} million)",
+            family.name, f"{f_id} {_period(data, t)}", value,
+            *dual_words.take_or_pay(f, _period(data, t), value, unused_t, side),
         ))
     return rows_out
 
@@ -119,7 +123,7 @@ CONSUMPTION_BY_MAKER = variables(
 CAPACITY = rows(
     "capacity", ("facility", "period"), "capacity of f in t, t of activity",
     words="the capacity of facility {facility} ({period})",
-    dual=DualWords("USD/kg of activity", _capacity_words), bounds_of=_capacity_bounds,
+    dual=DualWords(_capacity_words), bounds_of=_capacity_bounds,
 )
 TAKE_OR_PAY = rows(
     "take_or_pay", ("facility", "period"), "paid >= activity",
@@ -128,7 +132,7 @@ TAKE_OR_PAY = rows(
 SALES_LIMIT = rows(
     "sales_limit", ("product", "period"), "sales of p in t, t",
     words="the sales limit of product {product} ({period})",
-    dual=DualWords("USD/kg sold", _sales_words),
+    dual=DualWords(_sales_words),
 )
 CONSUMPTION = rows(
     "consumption", ("facility", "product", "label", "period"), "tracked inputs drawn on makers",

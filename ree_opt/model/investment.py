@@ -51,9 +51,9 @@ def _capacity_coefficients(data: ModelData, keys) -> list[tuple]:
     return terms
 
 
-def _budget_words(data: ModelData, key, value: float) -> tuple[str, str]:
+def _budget_words(data: ModelData, key, value: float) -> tuple[str, str, str]:
     (i,) = key
-    return f"policies[{i}]", (
+    return f"policies[{i}]", "USD million saved per USD million of budget", (
         f"the funding budget policies[{i}] binds: one more USD million of capex allowed would save "
         f"USD {value:,.2f} million of plan cost"
     )
@@ -73,7 +73,7 @@ MODULES = rows(
 BUDGET = rows(
     "budget", ("policy",), "capex committed under a max_capex policy, USD million",
     unit="USD million", stage="second", words="the funding budget policies[{policy}]",
-    dual=DualWords("USD million saved per USD million of budget", _budget_words, scale=-1.0),
+    dual=DualWords(_budget_words, scale=-1.0),
     dual_with_builds_fixed=False,
 )
 

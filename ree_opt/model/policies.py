@@ -29,6 +29,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .. import dual_words
 from ..data import COVERED, ModelData, demanded_products
 from ..instance import Exclude, MaxAverageRisk, MaxCountryShare, MaxCoveredShare, policy_type
 from .demand import DELIVERY
@@ -85,42 +86,33 @@ def _period(data: ModelData, t) -> str:
 
 def _covered_words(data, key, value):
     i, p, t = key
-    return f"policies[{i}] {p} {_period(data, t)}", (
-        f"the covered-share cap on {p} in {_period(data, t)} binds: one more tonne of covered "
-        f"material allowed would save USD {value:,.0f}/kg"
-    )
+    return (f"policies[{i}] {p} {_period(data, t)}", *dual_words.covered_share(p, _period(data, t), value))
 
 
 def _country_words(data, key, value):
     i, p, c, t = key
-    return f"policies[{i}] {p} {c} {_period(data, t)}", (
-        f"the single-country cap on {p} from {c} in {_period(data, t)} binds: one more tonne of "
-        f"use allowed from {c} would save USD {value:,.0f}/kg"
-    )
+    return (f"policies[{i}] {p} {c} {_period(data, t)}", *dual_words.country_share(p, c, _period(data, t), value))
 
 
 def _risk_words(data, key, value):
     i, p, t = key
-    return f"policies[{i}] {p} {_period(data, t)}", (
-        f"the average-risk cap on {p} in {_period(data, t)} binds: USD {value:,.0f} per kg of "
-        "risk-weighted excess use (not per kg of product)"
-    )
+    return (f"policies[{i}] {p} {_period(data, t)}", *dual_words.average_risk(p, _period(data, t), value))
 
 
 COVERED_SHARE = rows(
     "covered_share", ("policy", "product", "period"), "covered_share policy rows",
     words="policies[{policy}] on product {product} ({period})",
-    dual=DualWords("USD/kg of covered delivery", _covered_words),
+    dual=DualWords(_covered_words),
 )
 COUNTRY_SHARE = rows(
     "country_share", ("policy", "product", "country", "period"), "country_share policy rows",
     words="policies[{policy}] on product {product} from {country} ({period})",
-    dual=DualWords("USD/kg of use", _country_words),
+    dual=DualWords(_country_words),
 )
 AVERAGE_RISK = rows(
     "average_risk", ("policy", "product", "period"), "average_risk policy rows",
     words="policies[{policy}] on product {product} ({period})",
-    dual=DualWords("USD/kg of risk-weighted excess use", _risk_words),
+    dual=DualWords(_risk_words),
 )
 
 

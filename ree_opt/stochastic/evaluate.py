@@ -81,15 +81,39 @@ class OptimalityGap:
     upper_std_error: float | None  # of the out-of-sample mean (omega = 0 only)
 
     @property
-    def gap(self) -> float:
+    def estimate(self) -> float:
+        """The SAA point estimate, upper - lower: the gap is >= 0 by definition,
+        so a negative estimate is sampling noise (see `gap`)."""
         return self.upper - self.lower
 
     @property
-    def gap_bound_95(self) -> float | None:
-        """A one-sided 95% upper bound on the gap (normal approximation)."""
+    def gap(self) -> float:
+        """The point estimate clipped at 0 (a negative one is noise)."""
+        return max(0.0, self.estimate)
+
+    @property
+    def standard_error(self) -> float | None:
+        """Of the point estimate (normal approximation); None where a part is unknown."""
         if self.lower_std_error is None or self.upper_std_error is None:
             return None
-        return self.gap + Z_95_ONE_SIDED * math.hypot(self.lower_std_error, self.upper_std_error)
+        return math.hypot(self.lower_std_error, self.upper_std_error)
+
+    @property
+    def gap_bound_95(self) -> float | None:
+        """A one-sided 95% upper bound on the gap (normal approximation), never below 0."""
+        error = self.standard_error
+        return None if error is None else max(0.0, self.estimate + Z_95_ONE_SIDED * error)
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """(lower, upper) bounds on the optimal objective, in order: an
+        out-of-sample estimate below the lower bound (noise) is raised to it."""
+        return self.lower, max(self.lower, self.upper)
+
+    @property
+    def noise(self) -> bool:
+        """Whether the point estimate is negative: only sampling noise gives that."""
+        return self.estimate < 0
 
 
 @dataclass
@@ -125,8 +149,9 @@ class Evaluation:
             "omega": self.omega,
             "futures": len(self.futures),
             "draws": self.draws,
-            "gap_lower_musd": gap.lower if gap else None,
-            "gap_upper_musd": gap.upper if gap else None,
+            "gap_lower_musd": gap.bounds[0] if gap else None,
+            "gap_upper_musd": gap.bounds[1] if gap else None,  # objective_musd is the raw out-of-sample estimate
+            "gap_estimate_musd": gap.estimate if gap else None,
             "gap_musd": gap.gap if gap else None,
             "gap_bound_95_musd": gap.gap_bound_95 if gap else None,
             "replications": len(gap.replications) if gap else 0,

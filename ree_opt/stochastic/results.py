@@ -78,6 +78,11 @@ class StochasticSolution:
     sample: dict | None = None
 
     @property
+    def investments(self) -> pd.DataFrame:
+        """The builds decided before `reveal` (SPEC section 7), shared by every future."""
+        return self.first_stage.investments
+
+    @property
     def optimal(self) -> bool:
         return self.status == "optimal"
 

@@ -41,6 +41,7 @@ from .results import (
     stockpile_table,
     value_at_risk,
 )
+from .tie_break import least_expected_cost_at_optimal_cvar
 
 
 @dataclass
@@ -134,7 +135,7 @@ def solve_stochastic(
             models, [f.probability for f in problem.futures],
             problem.uncertainty.alpha, problem.uncertainty.omega, time_limit=time_limit,
         )
-    solution = read_solution(problem, models, form, form.solve())
+    solution = read_solution(problem, models, form, least_expected_cost_at_optimal_cvar(form, form.solve()))
     if solution.optimal and value_of_information:
         add_value_of_information(solution, problem, models, form)
     return solution
@@ -273,7 +274,7 @@ def risk_frontier(
     rows = []
     for w in omegas:
         form.set_omega(w)
-        outcome = form.solve()
+        outcome = least_expected_cost_at_optimal_cvar(form, form.solve())
         if outcome.status != "optimal":
             rows.append((w, form.alpha, np.nan, np.nan, np.nan, np.nan))
             continue

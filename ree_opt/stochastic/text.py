@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..text import by_period, musd, render_table
+from ..text import builds_text, by_period, musd, render_table
 from .results import StochasticSolution
 
 
@@ -37,6 +37,8 @@ def stochastic_text(solution: StochasticSolution, title: str, worst: int = 3) ->
             money("VSS (vs. signing the nominal plan)", s.vss),
             money("EVPI (vs. knowing the future)", s.evpi),
         ]
+    if s.first_stage.has_expansions:
+        lines += [""] + builds_text(s.first_stage, f"Builds decided before {s.reveal}, shared by every future")
     lines += ["", "Offtakes to sign now (t of activity reserved):"]
     if s.offtakes.empty:
         lines.append("  (none)")
@@ -103,18 +105,35 @@ def evaluation_text(evaluation, plan: StochasticSolution, title: str, worst: int
     if e.omega:
         lines.append(money("objective ((1 - omega) E + omega CVaR)", e.objective))
     if e.gap is not None:
-        g = e.gap
-        bound = f"; 95% bound {musd(g.gap_bound_95)}" if g.gap_bound_95 is not None else ""
-        lines += [
-            money("optimality gap (SAA estimate)", g.gap, bound),
-            f"    lower bound {musd(g.lower)}: "
-            + (f"mean in-sample optimum of {len(g.replications)} samples of {g.size:,}" if g.replications
-               else "the plan's own optimum over every combination")
-            + f"; upper bound {musd(g.upper)}: out of sample",
-        ]
+        lines += gap_lines(e.gap)
     lines += ["", f"The worst {min(worst, len(e.futures))} futures:"]
     for _, row in e.futures.sort_values("cost_musd", ascending=False, kind="stable").head(worst).iterrows():
         lines.append(future_line(row, f"unmet {row['shortfall_t']:,.0f} t"))
     if e.message:
         lines += ["", f"note: {e.message}"]
     return "\n".join(lines)
+
+
+def gap_lines(g) -> list[str]:
+    """The SAA optimality gap as a statistician states it: never below 0, the
+    bounds in order, a negative point estimate called noise, units everywhere."""
+    def money(value: float) -> str:
+        return f"USD {musd(value)} million"
+
+    bound = f"; 95% bound {money(g.gap_bound_95)}" if g.gap_bound_95 is not None else ""
+    lines = [f"  {'optimality gap (SAA estimate)':<40} USD {musd(g.gap):>12} million{bound}"]
+    if g.noise:
+        error = f" (standard error {money(g.standard_error)})" if g.standard_error is not None else ""
+        lines.append(
+            f"    point estimate {money(g.estimate)}: below 0, which only sampling noise gives{error}; taken as 0"
+        )
+    lower, upper = g.bounds
+    source = (f"mean in-sample optimum of {len(g.replications)} samples of {g.size:,}" if g.replications
+              else "the plan's own optimum over every combination")
+    lines.append(f"    lower bound {money(lower)}: {source}")
+    if g.noise:
+        lines.append(f"    upper bound {money(upper)}: the out-of-sample estimate ({money(g.upper)}) "
+                     "fell below the lower bound, by noise, and is raised to it")
+    else:
+        lines.append(f"    upper bound {money(upper)}: the plan's objective out of sample")
+    return lines
