@@ -40,6 +40,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
+from .bounded_zip import Refused, check_workbook
 from .instance import (
     POLICY_MODELS,
     Demand,
@@ -54,7 +55,6 @@ from .instance import (
     format_location,
     with_entities,
 )
-from .outputs import write_bytes
 
 #: Table sheets: sheet -> (model, key column for mapping-valued fields or None)
 TABLES = {
@@ -65,7 +65,6 @@ TABLES = {
     "scenarios": (Scenario, "scenario"),
 }
 PROVENANCE = ("source", "assumption", "notes")
-MAX_UNZIPPED_BYTES = 200 * 2**20  # a workbook that unpacks past this is refused, not read
 MAX_ROWS = 100_000
 _SERIES_COLUMN = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*\[(.+)\]\s*$")
 
@@ -239,19 +238,16 @@ class _Sheet:
 
 def _open(path: Path, display: str):
     try:
-        import openpyxl
-    except ImportError:  # pragma: no cover - a dependency
-        raise InstanceError([Problem("", "reading a workbook needs openpyxl (pip install openpyxl)", display)])
-    try:
-        with zipfile.ZipFile(path) as archive:
-            unzipped = sum(item.file_size for item in archive.infolist())
+        check_workbook(path)  # its size unpacked and its sheets' cells, before openpyxl is even loaded
+    except Refused as error:
+        raise InstanceError([Problem("", error.message, display)]) from None
     except (OSError, zipfile.BadZipFile) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else "not an .xlsx workbook"
         raise InstanceError([Problem("", f"cannot read the workbook: {reason}", display)]) from None
-    if unzipped > MAX_UNZIPPED_BYTES:
-        raise InstanceError(
-            [Problem("", f"the workbook unpacks to {unzipped / 2**20:,.0f} MB; more than {MAX_UNZIPPED_BYTES >> 20} MB is refused", display)]
-        )
+    try:
+        import openpyxl
+    except ImportError:  # pragma: no cover - a dependency
+        raise InstanceError([Problem("", "reading a workbook needs openpyxl (pip install openpyxl)", display)])
     try:
         return openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds on a damaged file
@@ -795,4 +791,6 @@ def convert(instance: Instance, source: str | os.PathLike, target: str | os.Path
         payload = instance_workbook(instance)
     else:
         payload = instance_yaml(instance, Path(source).name).encode("utf-8")
+    from .outputs import write_bytes  # pandas: only to write, not to read a workbook
+
     return write_bytes(target, payload, inputs=[source])

@@ -41,6 +41,9 @@ Stage = Literal["mine", "separation", "metal", "magnet", "recycling", "trade"]
 def _number(value):
     """No booleans (pydantic would read `capacity: yes`, or a spreadsheet's
     TRUE, as 1.0), and NaN or infinity named as such before any range check."""
+    kind = type(value)
+    if kind is int or (kind is float and math.isfinite(value)):  # the common case, at once
+        return value
     if isinstance(value, bool):
         raise ValueError(f"expected a number, not {str(value).lower()}")
     if isinstance(value, (int, float, str)):
@@ -323,13 +326,24 @@ class Uncertainty(_Entity):
         """How many futures every combination of outcomes makes."""
         return math.prod(len(event.outcomes) for event in self.events)
 
+    def positive_combinations(self) -> int:
+        """How many combinations have probability > 0: a future of
+        probability 0 (an outcome given probability 0) is dropped (section 6)."""
+        return math.prod(sum(1 for o in event.outcomes if o.probability > 0) for event in self.events)
+
     def future_count(self, sample: Sample | Mapping | None = None) -> int:
         """How many futures are built: n draws with a sample (the section's own
-        unless one is given), else every combination."""
+        unless one is given), else every combination of probability > 0."""
         sample = sample if sample is not None else self.sample
         if sample is None:
-            return self.combinations()
+            return self.positive_combinations()
         return int(sample["n"] if isinstance(sample, Mapping) else sample.n)
+
+    def dropped_futures(self, sample: Sample | Mapping | None = None) -> int:
+        """How many combinations of probability 0 are dropped (none with a
+        sample: an outcome of probability 0 is never drawn)."""
+        sample = sample if sample is not None else self.sample
+        return self.combinations() - self.positive_combinations() if sample is None else 0
 
 
 class Instance(_Entity):
@@ -807,9 +821,9 @@ def period_grid(periods: list) -> int | None:
 def online_index(instance: Instance, online) -> int | None:
     """Index of `online` among the periods; may lie before or after them on an
     integer grid. None when off the grid."""
-    labels = [str(p) for p in instance.periods]
     if online is None:
         return 0
+    labels = [str(p) for p in instance.periods]
     if str(online) in labels:
         return labels.index(str(online))
     shifted = re.fullmatch(r"(.+?)([+-]\d+)", str(online))

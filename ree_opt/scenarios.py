@@ -66,15 +66,29 @@ def patch(
     name: str = "scenario",
     locator: _Locator | None = None,
     extra_policies: Iterable = (),
+    dumped: dict | None = None,
 ) -> Instance:
-    """Apply one scenario patch and validate the result."""
-    data = _instance_data(instance)
+    """Apply one scenario patch and validate the result. `dumped` is
+    `instance.model_dump(by_alias=True, exclude_none=True)` where the caller
+    has it (applying every scenario of an instance dumps it once)."""
+    data = _instance_data(instance, dumped)
     _patch_data(data, instance, scenario, name, locator or _Locator(), extra_policies)
     return _validated(data, ("scenarios", name), locator or _Locator())
 
 
-def _instance_data(instance: Instance) -> dict:
-    data = instance.model_dump(by_alias=True, exclude_none=True)
+def _instance_data(instance: Instance, dumped: dict | None = None) -> dict:
+    """The instance as a plain mapping for `_patch_data`: its dump, or a copy
+    of `dumped` deep enough that patching leaves `dumped` as it is (a patch
+    replaces an entity's values, and changes in place only its expansions)."""
+    if dumped is None:
+        data = instance.model_dump(by_alias=True, exclude_none=True)
+    else:
+        data = dict(dumped)
+        data["facilities"] = [dict(item) for item in dumped["facilities"]]
+        for item in data["facilities"]:
+            if "expansions" in item:
+                item["expansions"] = [dict(expansion) for expansion in item["expansions"]]
+        data["demand"] = [dict(item) for item in dumped.get("demand", [])]
     data["scenarios"] = {}
     data.pop("uncertainty", None)  # it names the scenarios; given back by apply_scenario
     return data
@@ -184,8 +198,10 @@ def apply_scenario(
     scenario: str | Sequence[str] | Scenario | dict | None = None,
     policies: Iterable = (),
     locator: _Locator | None = None,
+    dumped: dict | None = None,
 ) -> Instance:
-    """The instance with the named scenario(s) applied and `policies` added."""
+    """The instance with the named scenario(s) applied and `policies` added
+    (`dumped`: the instance's dump, as `patch` takes it)."""
     policies = list(policies)
     if isinstance(scenario, dict):
         scenario = Scenario.model_validate(scenario)
@@ -201,7 +217,7 @@ def apply_scenario(
     if len(names) > 1:
         result = _composed(instance, names, policies, locator)
     elif names:
-        result = patch(instance, definitions[names[0]], names[0], locator, policies)
+        result = patch(instance, definitions[names[0]], names[0], locator, policies, dumped=dumped)
     else:
         result = patch(instance, Scenario(), "policies", locator, policies)
     return result.model_copy(update={"scenarios": definitions, "uncertainty": instance.uncertainty})
@@ -229,13 +245,21 @@ def _composed(instance: Instance, names: list[str], policies: list, locator: _Lo
     return result
 
 
-def check_scenarios(instance: Instance, locator: _Locator) -> list[Problem]:
-    """Each scenario applies cleanly and gives a valid instance."""
+def applied_scenarios(instance: Instance, locator: _Locator) -> tuple[dict[str, Instance], list[Problem]]:
+    """Each scenario applied alone: the instances it gives, by name, and the
+    problems of those that do not apply cleanly or give an invalid instance."""
+    applied: dict[str, Instance] = {}
     problems: list[Problem] = []
+    dumped = instance.model_dump(by_alias=True, exclude_none=True) if instance.scenarios else None
     for name in instance.scenarios:
         try:
-            apply_scenario(instance, name, locator=locator)
+            applied[name] = apply_scenario(instance, name, locator=locator, dumped=dumped)
         except InstanceError as error:
             problems.extend(error.problems)
-    return problems
+    return applied, problems
+
+
+def check_scenarios(instance: Instance, locator: _Locator) -> list[Problem]:
+    """Each scenario applies cleanly and gives a valid instance."""
+    return applied_scenarios(instance, locator)[1]
 

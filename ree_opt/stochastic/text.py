@@ -16,7 +16,16 @@ def future_line(row, tail: str) -> str:
     )
 
 
-def stochastic_text(solution: StochasticSolution, title: str, worst: int = 3) -> str:
+def dropped_line(dropped: int) -> list[str]:
+    """The line that says how many futures of probability 0 were dropped (none: no line)."""
+    if not dropped:
+        return []
+    return [f"  {dropped:,} future{'s' if dropped != 1 else ''} of probability 0 dropped (not solved, not reported)"]
+
+
+def stochastic_text(solution: StochasticSolution, title: str, worst: int = 3, dropped: int = 0) -> str:
+    """The answer on one screen; `dropped` futures of probability 0 are named
+    on the line after the count."""
     if not solution.optimal:
         return f"{title}: {solution.status}. {solution.message}"
     s = solution
@@ -28,6 +37,7 @@ def stochastic_text(solution: StochasticSolution, title: str, worst: int = 3) ->
         f"Decide now, under uncertainty: {title}",
         f"  {count} futures; the future is revealed in {s.reveal}; risk weight omega {s.omega:g}, "
         f"CVaR level alpha {s.alpha:g}",
+        *dropped_line(dropped),
         money("objective ((1 - omega) E + omega CVaR)", s.objective),
         money("expected cost", s.expected_cost),
         money(f"CVaR (mean of the worst {100 * (1 - s.alpha):g}%)", s.cvar, f"   (VaR {musd(s.var)})"),
@@ -83,8 +93,9 @@ def stochastic_tables(solution: StochasticSolution) -> dict[str, pd.DataFrame | 
     }
 
 
-def evaluation_text(evaluation, plan: StochasticSolution, title: str, worst: int = 3) -> str:
-    """A plan's out-of-sample costs (`ree_opt.evaluate`) on one screen."""
+def evaluation_text(evaluation, plan: StochasticSolution, title: str, worst: int = 3, dropped: int = 0) -> str:
+    """A plan's out-of-sample costs (`ree_opt.evaluate`) on one screen;
+    `dropped`: the futures of probability 0 left out of the plan's own."""
     e = evaluation
     low, high = e.confidence_interval
 
@@ -98,6 +109,7 @@ def evaluation_text(evaluation, plan: StochasticSolution, title: str, worst: int
         f"The plan out of sample: {title}",
         f"  plan chosen on {len(plan.futures):,} futures (in-sample expected cost USD {musd(plan.expected_cost)} "
         f"million); evaluated on {drawn}",
+        *dropped_line(dropped),
         money("expected cost", e.expected_cost),
         money("95% confidence interval", low, f" .. {musd(high)}"),
         money(f"CVaR (mean of the worst {100 * (1 - e.alpha):g}%)", e.cvar, f"   (VaR {musd(e.var)})"),
