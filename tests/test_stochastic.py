@@ -386,7 +386,7 @@ def test_stochastic_command(tmp_path, capsys):
     assert [c.value for c in book["futures"][1]][:4] == ["future", "scenario", "probability", "cost_musd"]
     baseline = SPEC_EXAMPLE.parent.parent.parent / "instances" / "baseline.yaml"
     assert main(["validate", str(baseline)]) == 0
-    assert "15 scenarios; uncertainty: 4 events, 24 futures)" in capsys.readouterr().out
+    assert "17 scenarios; uncertainty: 4 events, 24 futures)" in capsys.readouterr().out
     assert main(["stochastic", str(SPEC_EXAMPLE)]) == 2
     assert "no `uncertainty` section" in capsys.readouterr().err
     with pytest.raises(SystemExit) as refused:  # the command's own argument: refused by its parser
