@@ -6,8 +6,9 @@ worth, and what each further dollar of funding buys.
 
 Both build the plan and its non-China twin once and re-solve them in place:
 an expansion's option is closed by bounding its builds to 0, a budget moves
-the bound of one `max_capex` row; each MIP starts from the last plan found
-(a plan within a smaller budget stays feasible in a larger one).
+the bound of one `max_capex` row. No MIP is given a start: HiGHS 1.16
+values a start in presolve's reduced space without presolve's objective
+offset (too low an objective and cutoff), and cold solves cost about as much.
 """
 
 from __future__ import annotations
@@ -73,11 +74,10 @@ def expansion_value(
     plans = _plans(instance, scenario, list(policies))
     every = [plan.solve(tie_break=False, ranging=False) for plan in plans]
     progress(2)
-    starts = [plan.last_values for plan in plans]
     rows = []
     for facility, expansion in expansions_of(plans[0].instance):
         without = []
-        for plan, start, reference in zip(plans, starts, every):
+        for plan, reference in zip(plans, every):
             if reference.objective is not None and built_modules(reference, facility.id, expansion.name) == 0:
                 without.append(0.0)  # the plan is still there without the option, and nothing better appeared
                 continue
@@ -150,11 +150,9 @@ class CurvePoint:
 
 
 def _point(plan: Plan) -> CurvePoint:
-    """Solve one plan of the curve (a MIP started from its last plan) and
-    read its builds and unmet demand; no tie-break, no prices, no other tables."""
-    plan.compiled.start_from(getattr(plan, "last_values", None))
+    """Solve one plan of the curve and read its builds and unmet demand;
+    no tie-break, no prices, no other tables."""
     outcome = plan.compiled.solve(duals=False)
-    plan.last_values = outcome.values
     if outcome.values is None:
         return CurvePoint(outcome.status, None, 0.0, pd.DataFrame(columns=INVESTMENT_COLUMNS),
                           pd.DataFrame(columns=SHORTFALL_COLUMNS))

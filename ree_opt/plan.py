@@ -118,7 +118,6 @@ class Plan:
             outcome = cbc_outcome(self.compiled, columns, self.time_limit, self.mip_gap)
         else:
             raise InstanceError([Problem("solver", f"expected 'highs' or 'cbc', got {solver!r}")])
-        self.last_values = outcome.values  # a warm start for the next MIP solve (funding.py)
         self.last_mip_nodes = outcome.mip_nodes
         with paused_garbage_collection():
             solution = build_solution(self.data, self.compiled, outcome, self.scenario)

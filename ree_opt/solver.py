@@ -406,18 +406,6 @@ class CompiledModel:
         return len(self.integer_columns) > 0
 
     # -- solving ---------------------------------------------------------------
-    def start_from(self, values: np.ndarray | None) -> None:
-        """Meant to give the next MIP solve a plan to start from (a budget
-        curve's last point, the plan with every expansion allowed); it gives
-        HiGHS none. HiGHS 1.16 values a start in presolve's reduced space
-        without presolve's objective offset: where the start stays the best
-        plan it reports an objective too low by that offset (USD 22.3 million
-        on the baseline with an option closed, a gap of 0), and the too-low
-        cutoff may prune plans better than the start. Cold, the baseline's
-        8-point budget curve took 2.3-2.8 s against 0.9-2.0 s started (load
-        about 6); its expansion values about the same."""
-        return
-
     def solve(self, tie_break_columns: np.ndarray | None = None, at_optimum=None, duals: bool = True) -> Outcome:
         """Minimize cost; then, among cost-optimal plans, the tie-break columns
         (for a MIP: among plans with its builds, SPEC section 7).
