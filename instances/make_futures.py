@@ -13,8 +13,12 @@ heavy exporter together. Here each moves on its own:
   (`demand_low`, x0.85) (0.5 / 0.3 / 0.2);
 - a price shock on ex-China Dy/Tb (`dy_tb_price_x3`, 0.2).
 
-That is 3^15 x 3^3 x 2 x 3 x 2 ~ 5e11 combinations: `sample: {n: 1000, seed: 7}`
-draws about a thousand distinct futures. Every probability is a stated
+With the 13 projects of the baseline that is 3^13 x 3^3 x 2 x 3 x 2 ~ 5e8
+combinations: `sample: {n: 1000, seed: 7}` draws about a thousand distinct
+futures. A project that exists only if funded (capacity 0 and expansions,
+SPEC section 7) slips too: its funded modules start no earlier than its
+`online`. Slips move `online` only, never the expansions, so the events stay
+legal under section 7 (a scenario an event uses may not change them). Every probability is a stated
 ASSUMPTION beside its evidence (the baseline's uncertainty block and
 ../shared/data/ree_facts.md). Independent slips and licence levels understate
 how much they move together; the embargo event carries the common shock.

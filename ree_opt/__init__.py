@@ -20,8 +20,10 @@ _PUBLIC = {
     "InstanceError": (".instance", "InstanceError"),
     "Plan": (".plan", "Plan"),
     "Solution": (".solution", "Solution"),
+    "budget_curve": (".funding", "budget_curve"),
     "StochasticSolution": (".stochastic", "StochasticSolution"),
     "evaluate": (".stochastic.evaluate", "evaluate"),
+    "expansion_value": (".funding", "expansion_value"),
     "frontier": (".analysis", "frontier"),
     "load_instance": (".loading", "load_instance"),
     "non_china_premium": (".analysis", "non_china_premium"),
@@ -73,6 +75,7 @@ sys.modules[__name__].__class__ = _Package
 
 if TYPE_CHECKING:  # for type checkers and editors, which do not run __getattr__
     from .analysis import Comparison, frontier, non_china_premium, premium_curve, scenario_table, sweep, tornado
+    from .funding import budget_curve, expansion_value
     from .instance import Instance, InstanceError
     from .loading import load_instance
     from .plan import Plan, solve

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -12,7 +11,8 @@ import pandas as pd
 
 from .data import demanded_products
 from .display import comparison_html, comparison_summary
-from .instance import InstanceError, MaxCoveredShare, Problem, Scenario, online_index
+from .executors import automatic, even_chunks, is_serial, run_chunks
+from .instance import POLICY_MODELS, InstanceError, MaxCoveredShare, Problem, Scenario, online_index
 from .loading import load_instance
 from .plan import InstanceLike, Plan, facilities_where
 from .scenarios import apply_scenario
@@ -22,15 +22,22 @@ NON_CHINA = MaxCoveredShare(type="max_covered_share", share=0.0)
 
 
 def supply_cost(solution: Solution) -> float:
-    """Cost of supply: paid activity and holding, less sales (USD million)."""
+    """Cost of supply: paid activity and holding, less sales, and the capital
+    charges of what the plan funds (SPEC section 7) (USD million)."""
     b = solution.cost_breakdown
-    return float(b["supply"] + b["holding"] + b["sales"])
+    return float(b["supply"] + b["holding"] + b["sales"] + b.get("investment", 0.0))
+
+
+#: Unmet tonnes below this are the solver's tolerance, not a shortfall (the
+#: tie-break solve may leave a few grams within its objective slack).
+UNMET_TOLERANCE_T = 1e-3
 
 
 def first_full_period(solution: Solution, product: str, periods: list):
     """The first period from which every later period meets `product`'s demand
     in full; None if the last period still falls short."""
     short = solution.shortfall
+    short = short[short["quantity_t"] > UNMET_TOLERANCE_T]
     short_periods = {str(p) for p in short.loc[short["product"] == product, "period"]}
     first = None
     for period in reversed(periods):
@@ -191,7 +198,8 @@ def scenario_table(instance: InstanceLike, names: Iterable[str] = (), progress=N
 # Sweeps: one model, many points, levers changed in place
 
 
-SHARE_PARAMETERS = {"max_covered_share": "share", "max_country_share": "share", "max_average_risk": "limit"}
+#: policy type -> the field a sweep moves (from the policy registry, instance.py)
+SHARE_PARAMETERS = {kind: model.swept for kind, model in POLICY_MODELS.items() if model.swept}
 FACILITY_PARAMETERS = ("cost", "capacity", "availability")
 
 
@@ -317,48 +325,8 @@ def _sweep_row(plans, lever: Lever, value: float, premium: bool, tie_break: bool
     return row
 
 
-def even_chunks(values: list, count: int) -> list[list]:
-    """`values` cut into `count` runs (at most one per value) whose sizes differ by at most one."""
-    count = max(1, min(count, len(values)))
-    size, extra = divmod(len(values), count)
-    out, start = [], 0
-    for index in range(count):
-        stop = start + size + (1 if index < extra else 0)
-        out.append(values[start:stop])
-        start = stop
-    return out
-
-
 def _run_one_run(instance, lever, reference, options, values):
     return _run_points(instance, lever, reference, [values], **options)
-
-
-def run_parallel(function, chunks: list, executor, progress=None) -> list:
-    """Run `function(chunk)` for each chunk, serially, on local processes or on
-    a Dask cluster; results in the order of the chunks."""
-    if executor in (None, "serial"):
-        return [function(chunk) for chunk in chunks]
-    if executor == "processes":
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(max_workers=min(len(chunks), os.cpu_count() or 1)) as pool:
-            futures = [pool.submit(function, chunk) for chunk in chunks]
-            results = []
-            for future in futures:
-                results.append(future.result())
-                if progress:
-                    progress(len(results[-1]))
-            return results
-    client = executor
-    if isinstance(executor, str):
-        from dask.distributed import Client
-
-        client = Client(executor)
-    futures = client.map(function, chunks, pure=False)
-    results = client.gather(futures)
-    if progress:
-        progress(sum(len(r) for r in results))
-    return results
 
 
 def sweep(
@@ -400,15 +368,14 @@ def sweep(
     if not values:
         return pd.DataFrame(columns=["value", "status", "objective_musd"])
     instance = load_instance(instance)
-    if executor == "auto":
-        executor = "processes" if len(values) >= LONG_SWEEP and (os.cpu_count() or 1) > 1 else None
+    executor = automatic(executor, len(values), LONG_SWEEP)
     options = dict(scenario=scenario, policies=list(policies), premium=premium, tie_break=tie_break)
     runs = even_chunks(values, SWEEP_RUNS)
-    if executor in (None, "serial"):
+    if is_serial(executor):  # one model for every run
         rows = _run_points(instance, lever, values[0], runs, progress=progress, **options)
     else:
         function = partial(_run_one_run, instance, lever, values[0], options)
-        rows = [row for chunk in run_parallel(function, runs, executor, progress) for row in chunk]
+        rows = [row for chunk in run_chunks(function, runs, executor, progress) for row in chunk]
     frame = pd.DataFrame(rows)
     frame.insert(0, "parameter", parameter)
     return frame
@@ -565,15 +532,8 @@ def tornado(
     factors = list(factors) if factors is not None else default_factors(instance)
     base = non_china_premium(instance, scenario=scenario, tie_break=False)
     jobs = [(factor, side) for factor in factors for side in ("low", "high")]
-    if executor in (None, "serial"):
-        results = []
-        for job in jobs:
-            results += _tornado_job(instance, [job], scenario=scenario)
-            if progress:
-                progress(1)
-    else:
-        function = partial(_tornado_job, instance, scenario=scenario)
-        results = [r for chunk in run_parallel(function, even_chunks(jobs, len(jobs)), executor, progress) for r in chunk]
+    function = partial(_tornado_job, instance, scenario=scenario)
+    results = [r for chunk in run_chunks(function, even_chunks(jobs, len(jobs)), executor, progress) for r in chunk]
     rows = []
     for index, factor in enumerate(factors):
         low, high = results[2 * index], results[2 * index + 1]

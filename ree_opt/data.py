@@ -10,13 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .instance import (
-    Exclude,
-    Instance,
-    MaxAverageRisk,
-    MaxCountryShare,
-    online_index,
-)
+from .instance import Exclude, Instance, online_index
 
 CLEAN, COVERED = "clean", "covered"
 UNTRACKED = "*"  # the single maker of an untracked product
@@ -51,6 +45,59 @@ def maker_key(country: str, risk: float) -> str:
 
 
 @dataclass
+class ExpansionData:
+    """An expansion on the period grid (SPEC section 7): what one module
+    decided in period t adds from its start s(t) = max(t + build, online)."""
+
+    facility: str
+    name: str
+    capacity_t: float  # t of activity per period per module, at full rate
+    capex_musd: float  # per module, committed when decided
+    annuity: float  # crf(r, L) x P/12: the capital charge per period per USD million of capex
+    fixed_cost_musd: float  # per module per period (fixed_cost x P/12)
+    build_periods: int  # ceil(build_months / P)
+    ramp: tuple[float, ...]  # the module's ramp-up, by period from its start
+    decisions: tuple[int, ...]  # the periods a decision may be taken in
+    modules: int
+    lumpy: bool
+
+    def start(self, t: int, online: int) -> int:
+        """s(t): the first period a module decided in t has capacity."""
+        return max(t + self.build_periods, online)
+
+    def ramp_at(self, k: int) -> float:
+        return self.ramp[k] if k < len(self.ramp) else 1.0
+
+    def capacity_terms(self, t: int, facility: FacilityData) -> list[tuple[int, float]]:
+        """(t', t of activity per module) that a module decided in t adds:
+        availability(t') x capacity x ramp(t' - s(t)) from s(t) on (the
+        online that applies in t': a future may delay it from `reveal`)."""
+        terms = []
+        for later in range(t, len(facility.online_t)):
+            start = self.start(t, int(facility.online_t[later]))
+            if later >= start:
+                value = facility.availability[later] * self.capacity_t * self.ramp_at(later - start)
+                if value > 0:
+                    terms.append((later, value))
+        return terms
+
+    def charge(self, t: int, facility: FacilityData) -> float:
+        """USD million per module decided in t: the capital charge from t to
+        the end, and the fixed cost of the periods from its start."""
+        count = len(facility.online_t)
+        running = sum(1 for later in range(t, count) if later >= self.start(t, int(facility.online_t[later])))
+        return self.capex_musd * self.annuity * (count - t) + self.fixed_cost_musd * running
+
+
+def capital_recovery(rate: float, life_years: float) -> float:
+    """crf(r, L) = r / (1 - (1 + r)^-L), 1/L at r = 0: the annuity that repays
+    one unit of capital over L years at rate r."""
+    if rate == 0:
+        return 1.0 / life_years
+    return rate / (1.0 - (1.0 + rate) ** -life_years)
+
+
+@dataclass
 class FacilityData:
     id: str
     name: str
@@ -75,6 +122,8 @@ class FacilityData:
     splits: tuple[str, ...] = (UNTRACKED,)  # makers of passes_through, else one
     maker: str = UNTRACKED  # maker key of its own (non-passed-through) output
     contracted: np.ndarray | None = None  # bool: paid for under an offtake (section 6), even at no min_take
+    online_t: np.ndarray | None = None  # the online index that applies in each period (section 6 splices it)
+    expansions: tuple[ExpansionData, ...] = ()  # what the plan may fund (section 7)
 
 
 @dataclass
@@ -117,6 +166,8 @@ class ModelData:
     demand: list[DemandData]
     policies: list[PolicyData]
     makers: dict[str, tuple[str, float]] = field(default_factory=dict)  # key -> (country, risk)
+    #: products some covered-label activity makes or consumes: only they have covered rows
+    covered_products: set[str] = field(default_factory=set)
 
     @property
     def period_count(self) -> int:
@@ -140,10 +191,11 @@ def demanded_products(instance: Instance) -> list[str]:
 
 
 def tracked_products(instance: Instance) -> list[str]:
-    """Products named by a country-share or average-risk policy."""
+    """Products named by a policy that reads use by maker (country-share,
+    average-risk)."""
     tracked: dict[str, None] = {}
     for policy in instance.policies:
-        if isinstance(policy, (MaxCountryShare, MaxAverageRisk)):
+        if policy.tracks_makers:
             for name in policy.products or demanded_products(instance):
                 tracked[name] = None
     return list(tracked)
@@ -160,8 +212,6 @@ def resolve(instance: Instance, open_facilities=frozenset(), tracked=()) -> Mode
     `tracked` products carry their makers even where no cap reads them (every
     future of a stochastic instance tracks the same products: section 6)."""
     labels = [str(p) for p in instance.periods]
-    count = len(labels)
-    covered_countries = set(instance.covered_countries)
     tracked = set(tracked_products(instance)) | set(tracked)
 
     products = {}
@@ -175,89 +225,159 @@ def resolve(instance: Instance, open_facilities=frozenset(), tracked=()) -> Mode
             sale_limit_t=resolve_series(product.sale_limit, labels),
             tracked=name in tracked,
         )
-
-    policies = [
-        PolicyData(index, policy.type, _policy_periods(policy, labels), policy)
-        for index, policy in enumerate(instance.policies)
-    ]
-
-    facilities = []
-    for facility in instance.facilities:
-        start = online_index(instance, facility.online)
-        ramp = np.zeros(count)
-        for t in range(count):
-            k = t - start
-            if k >= 0:
-                ramp[t] = facility.ramp_up[k] if k < len(facility.ramp_up) else 1.0
-        capacity = resolve_series(facility.capacity, labels)
-        reserved = resolve_series(facility.reserved, labels)
-        availability = resolve_series(facility.availability, labels)
-        ramped = capacity * ramp
-        usable = usable_capacity(ramped, reserved, availability)
-        usable[ramp == 0] = 0.0
-        online_mask = np.arange(count) >= start
-        min_take = resolve_series(facility.min_take, labels) * online_mask
-        covered = facility.country in covered_countries
-        labels_f = (COVERED,) if covered else ((CLEAN, COVERED) if facility.inputs else (CLEAN,))
-        excluded = np.zeros(count, dtype=bool)
-        for policy in policies:
-            if isinstance(policy.policy, Exclude) and _excludes(policy.policy, facility):
-                excluded[policy.periods] = True
-        facilities.append(
-            FacilityData(
-                id=facility.id,
-                name=facility.display_name,
-                company=facility.company,
-                country=facility.country,
-                stage=facility.stage,
-                risk=float(facility.risk),
-                covered=covered,
-                inputs={p: float(v) for p, v in facility.inputs.items() if v > 0},
-                outputs={p: float(v) for p, v in facility.outputs.items() if v > 0},
-                labels=labels_f,
-                capacity_t=usable,
-                ramped_t=ramped,
-                reserved_t=reserved,
-                availability=availability,
-                cost_usd_per_kg=resolve_series(facility.cost, labels),
-                min_take_t=min_take,
-                lead=lead_split(facility.lead_time_months, instance.period_length_months),
-                online=start,
-                active=((usable > 0) | ((ramp > 0) & (facility.id in open_facilities))) & ~excluded,
-            )
-        )
-
+    policies = _policies(instance, labels)
     data = ModelData(
         instance=instance,
         periods=list(instance.periods),
         labels=labels,
         products=products,
-        facilities=facilities,
+        facilities=[_facility(instance, f, policies, labels, open_facilities) for f in instance.facilities],
         demand=[],
         policies=policies,
     )
     _assign_makers(data)
-
-    for index, entry in enumerate(instance.demand):
-        penalty = (
-            resolve_series(entry.shortfall_penalty, labels)
-            if entry.shortfall_penalty is not None
-            else products[entry.product].shortfall_penalty
-        )
-        clean_only = np.zeros(count, dtype=bool)
-        if entry.clean_only_from is not None:
-            clean_only[labels.index(str(entry.clean_only_from)) :] = True
-        data.demand.append(
-            DemandData(
-                index=index,
-                segment=entry.segment,
-                product=entry.product,
-                quantity_t=resolve_series(entry.quantity, labels),
-                shortfall_penalty=penalty,
-                clean_only=clean_only,
-            )
-        )
+    data.covered_products = covered_products(data)
+    data.demand = [_demand(entry, index, products, labels) for index, entry in enumerate(instance.demand)]
     return data
+
+
+def resolve_again(base: ModelData, instance: Instance) -> ModelData:
+    """`instance` resolved where it differs from `base`'s: the same supply
+    chain (products, recipes, countries, tracking: a future of a stochastic
+    instance), other numbers. A facility or demand entry the instance leaves
+    as it is, and no policy of it excludes anew, keeps `base`'s resolution."""
+    labels = base.labels
+    policies = _policies(instance, labels)
+    known = [p.policy for p in base.policies if isinstance(p.policy, Exclude)]
+    excluding = [p.policy for p in policies if isinstance(p.policy, Exclude) and p.policy not in known]
+    facilities = []
+    for facility, before in zip(instance.facilities, base.facilities, strict=True):
+        same = facility is base.instance.facilities[len(facilities)] or facility == base.instance.facilities[len(facilities)]
+        if same and not any(_excludes(policy, facility) for policy in excluding):
+            facilities.append(before)
+            continue
+        fresh = _facility(instance, facility, policies, labels, frozenset())
+        fresh.passes_through, fresh.splits, fresh.maker = before.passes_through, before.splits, before.maker
+        facilities.append(fresh)
+    demand = [
+        before if entry == base.instance.demand[index] else _demand(entry, index, base.products, labels)
+        for index, (entry, before) in enumerate(zip(instance.demand, base.demand, strict=True))
+    ]
+    return ModelData(
+        instance=instance, periods=base.periods, labels=labels, products=base.products,
+        facilities=facilities, demand=demand, policies=policies, makers=base.makers,
+        covered_products=base.covered_products,
+    )
+
+
+def _policies(instance: Instance, labels: list[str]) -> list[PolicyData]:
+    return [
+        PolicyData(index, policy.type, _policy_periods(policy, labels), policy)
+        for index, policy in enumerate(instance.policies)
+    ]
+
+
+def _facility(instance: Instance, facility, policies: list[PolicyData], labels: list[str], open_facilities) -> FacilityData:
+    """One facility's figures on the period grid (SPEC section 3)."""
+    count = len(labels)
+    start = online_index(instance, facility.online)
+    ramp = np.zeros(count)
+    for t in range(count):
+        k = t - start
+        if k >= 0:
+            ramp[t] = facility.ramp_up[k] if k < len(facility.ramp_up) else 1.0
+    capacity = resolve_series(facility.capacity, labels)
+    reserved = resolve_series(facility.reserved, labels)
+    availability = resolve_series(facility.availability, labels)
+    ramped = capacity * ramp
+    usable = usable_capacity(ramped, reserved, availability)
+    usable[ramp == 0] = 0.0
+    online_mask = np.arange(count) >= start
+    min_take = resolve_series(facility.min_take, labels) * online_mask
+    covered = facility.country in instance.covered_countries
+    labels_f = (COVERED,) if covered else ((CLEAN, COVERED) if facility.inputs else (CLEAN,))
+    excluded = np.zeros(count, dtype=bool)
+    for policy in policies:
+        if isinstance(policy.policy, Exclude) and _excludes(policy.policy, facility):
+            excluded[policy.periods] = True
+    data = FacilityData(
+        id=facility.id,
+        name=facility.display_name,
+        company=facility.company,
+        country=facility.country,
+        stage=facility.stage,
+        risk=float(facility.risk),
+        covered=covered,
+        inputs={p: float(v) for p, v in facility.inputs.items() if v > 0},
+        outputs={p: float(v) for p, v in facility.outputs.items() if v > 0},
+        labels=labels_f,
+        capacity_t=usable,
+        ramped_t=ramped,
+        reserved_t=reserved,
+        availability=availability,
+        cost_usd_per_kg=resolve_series(facility.cost, labels),
+        min_take_t=min_take,
+        lead=lead_split(facility.lead_time_months, instance.period_length_months),
+        online=start,
+        active=((usable > 0) | ((ramp > 0) & (facility.id in open_facilities))) & ~excluded,
+        online_t=np.full(count, start, dtype=np.int64),
+    )
+    if facility.expansions:
+        data.expansions = tuple(_expansion(instance, facility, e, labels) for e in facility.expansions)
+        funded = np.zeros(count, dtype=bool)  # periods a funded module could give capacity in
+        for expansion in data.expansions:
+            for t in expansion.decisions:
+                funded[[later for later, _ in expansion.capacity_terms(t, data)]] = True
+        data.active = (data.active | funded) & ~excluded
+    return data
+
+
+def _expansion(instance: Instance, facility, expansion, labels: list[str]) -> ExpansionData:
+    months = instance.period_length_months
+    first = labels.index(str(expansion.earliest)) if expansion.earliest is not None else 0
+    last = labels.index(str(expansion.latest)) if expansion.latest is not None else len(labels) - 1
+    return ExpansionData(
+        facility=facility.id,
+        name=expansion.name,
+        capacity_t=float(expansion.capacity),
+        capex_musd=float(expansion.capex),
+        annuity=capital_recovery(instance.discount_rate, expansion.life_years) * months / 12.0,
+        fixed_cost_musd=float(expansion.fixed_cost) * months / 12.0,
+        build_periods=math.ceil(expansion.build_months / months - 1e-9),
+        ramp=tuple(expansion.ramp_up if expansion.ramp_up is not None else facility.ramp_up),
+        decisions=tuple(range(first, last + 1)),
+        modules=int(expansion.modules),
+        lumpy=bool(expansion.lumpy),
+    )
+
+
+def _demand(entry, index: int, products: dict, labels: list[str]) -> DemandData:
+    penalty = (
+        resolve_series(entry.shortfall_penalty, labels)
+        if entry.shortfall_penalty is not None
+        else products[entry.product].shortfall_penalty
+    )
+    clean_only = np.zeros(len(labels), dtype=bool)
+    if entry.clean_only_from is not None:
+        clean_only[labels.index(str(entry.clean_only_from)) :] = True
+    return DemandData(
+        index=index,
+        segment=entry.segment,
+        product=entry.product,
+        quantity_t=resolve_series(entry.quantity, labels),
+        shortfall_penalty=penalty,
+        clean_only=clean_only,
+    )
+
+
+def covered_products(data: ModelData) -> set[str]:
+    """Products some covered-label activity makes or consumes."""
+    needed = set()
+    for facility in data.facilities:
+        if COVERED in facility.labels:
+            needed.update(facility.outputs)
+            needed.update(facility.inputs)
+    return needed
 
 
 def _excludes(policy: Exclude, facility) -> bool:

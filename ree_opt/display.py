@@ -166,12 +166,12 @@ def comparison_summary(c) -> str:
     rows = dict(_comparison_rows(c))
     return "\n".join([
         f"{head}: the non-China premium is USD {musd(c.premium_musd)} million ({c.premium_pct:+,.1f}%)",
+        f"  of which supply USD {musd(c.supply_premium_musd)} million (no penalty in it), unmet-demand penalty "
+        f"USD {musd(c.shortfall_premium_musd)} million (assumed)",
         f"  baseline USD {musd(c.baseline.objective)} million, non-China (whole chain) "
         f"USD {musd(c.non_china.objective)} million",
-        f"  of which supply USD {musd(c.supply_premium_musd)} million, unmet-demand penalty "
-        f"USD {musd(c.shortfall_premium_musd)} million",
-        f"  unmet without China: {rows['unmet without China, t']} t; the clean chain meets demand in full from: "
-        f"{_first_full(c) or 'n/a'}",
+        f"  unmet without China: {rows['unmet without China, t']} t; the non-China plan serves all demand from "
+        f"(at the assumed penalties): {_first_full(c) or 'n/a'}",
         "  .baseline and .non_china are Solutions; .summary(), .unmet",
     ])
 
@@ -191,7 +191,7 @@ def comparison_html(c) -> str:
     parts = [
         f"<p><strong>{escape(head)}</strong>: the non-China premium is USD {escape(musd(c.premium_musd))} million "
         f"({escape(f'{c.premium_pct:+,.1f}%')})</p>",
-        _pairs_html(_comparison_rows(c) + [("meets demand in full from", _first_full(c) or "n/a")]),
+        _pairs_html(_comparison_rows(c) + [("serves all demand from (at the assumed penalties)", _first_full(c) or "n/a")]),
         _frame_html(table, "Unmet demand without China, t"),
         _list_html(f"What binds the non-China plan hardest (top {TOP}):", c.non_china.binding["meaning"].head(TOP)),
     ]

@@ -6,7 +6,9 @@ Sheets: ``instance`` (one row per field: ``field``, ``value``), ``products``
 ``scenario`` column), ``sources`` (one row per item), and a sheet of
 ``field``/``value`` rows for each mapping-valued top-level field such as
 ``uncertainty``, whose events go on a sheet ``events`` (one row per outcome,
-its event named in an ``event`` column). Sheets whose name starts with
+its event named in an ``event`` column); the facilities' expansions (SPEC
+section 7) go on a sheet ``expansions`` (one row per expansion, its facility
+named in a ``facility`` column). Sheets whose name starts with
 ``_`` are the reader's own (notes, pivots) and are skipped.
 
 Cells:
@@ -38,23 +40,21 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
+from .bounded_zip import Refused, check_workbook
 from .instance import (
-    POLICY_TYPES,
+    POLICY_MODELS,
     Demand,
-    Exclude,
+    Expansion,
     Facility,
     Instance,
     InstanceError,
-    MaxAverageRisk,
-    MaxCountryShare,
-    MaxCoveredShare,
     Problem,
     Product,
     Scenario,
     _Locator,
     format_location,
+    with_entities,
 )
-from .outputs import write_bytes
 
 #: Table sheets: sheet -> (model, key column for mapping-valued fields or None)
 TABLES = {
@@ -64,9 +64,7 @@ TABLES = {
     "policies": (None, None),  # the model follows each row's `type`
     "scenarios": (Scenario, "scenario"),
 }
-POLICY_MODELS = dict(zip(POLICY_TYPES, (MaxCoveredShare, MaxCountryShare, MaxAverageRisk, Exclude)))
 PROVENANCE = ("source", "assumption", "notes")
-MAX_UNZIPPED_BYTES = 200 * 2**20  # a workbook that unpacks past this is refused, not read
 MAX_ROWS = 100_000
 _SERIES_COLUMN = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*\[(.+)\]\s*$")
 
@@ -240,19 +238,16 @@ class _Sheet:
 
 def _open(path: Path, display: str):
     try:
-        import openpyxl
-    except ImportError:  # pragma: no cover - a dependency
-        raise InstanceError([Problem("", "reading a workbook needs openpyxl (pip install openpyxl)", display)])
-    try:
-        with zipfile.ZipFile(path) as archive:
-            unzipped = sum(item.file_size for item in archive.infolist())
+        check_workbook(path)  # its size unpacked and its sheets' cells, before openpyxl is even loaded
+    except Refused as error:
+        raise InstanceError([Problem("", error.message, display)]) from None
     except (OSError, zipfile.BadZipFile) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else "not an .xlsx workbook"
         raise InstanceError([Problem("", f"cannot read the workbook: {reason}", display)]) from None
-    if unzipped > MAX_UNZIPPED_BYTES:
-        raise InstanceError(
-            [Problem("", f"the workbook unpacks to {unzipped / 2**20:,.0f} MB; more than {MAX_UNZIPPED_BYTES >> 20} MB is refused", display)]
-        )
+    try:
+        import openpyxl
+    except ImportError:  # pragma: no cover - a dependency
+        raise InstanceError([Problem("", "reading a workbook needs openpyxl (pip install openpyxl)", display)])
     try:
         return openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds on a damaged file
@@ -276,7 +271,16 @@ def read_workbook(path: str | os.PathLike) -> tuple[dict, _CellLocator]:
     finally:
         workbook.close()
 
-    known = {"instance", "sources", "events"} | set(TABLES)
+    known = {"instance", "sources", "events", "expansions"} | set(TABLES)
+    if not known & set(sheets):  # one hint, not a line per sheet
+        what = (
+            "an answer workbook written by ree-opt (it opens on a `summary` sheet), not an instance"
+            if "summary" in sheets else "a workbook with none of the instance's sheets"
+        )
+        raise InstanceError([Problem("", (
+            f"this is {what}: give the instance itself (YAML, JSON, or a workbook made by "
+            "`ree-opt convert INSTANCE.yaml INSTANCE.xlsx`, with sheets instance, products, facilities, ...)"
+        ), display)])
     for name, sheet in sheets.items():
         if name not in known and name not in Instance.model_fields:
             problems.append(
@@ -304,6 +308,8 @@ def read_workbook(path: str | os.PathLike) -> tuple[dict, _CellLocator]:
             cells.setdefault((name,), f"{sheet.title}!A1")
     if "events" in sheets:
         _read_events(sheets["events"], data, periods, cells, problems, display)
+    if "expansions" in sheets:
+        _read_expansions(sheets["expansions"], data, periods, cells, problems, display)
     locator = _CellLocator(display, cells)
     if problems:
         structural = [p for p in problems if not p.location]
@@ -315,7 +321,7 @@ def read_workbook(path: str | os.PathLike) -> tuple[dict, _CellLocator]:
             except InstanceError as error:
                 seen = {p.location for p in problems}
                 problems += [p for p in error.problems if p.location not in seen]
-        raise InstanceError(problems)
+        raise InstanceError(with_entities(problems, data))
     return data, locator
 
 
@@ -400,15 +406,20 @@ def _read_table(sheet, name, model, key, periods, cells, problems, display) -> l
                 path = (name, label if key else position, field)
                 problems.append(Problem(format_location(path), _bad_yaml(error), f"{display} {sheet.ref(number, index)}"))
                 value = raw
+            both = Problem(  # a cell's problem, not the workbook's: the rest is still validated
+                format_location((name, label if key else position, field)),
+                f"give {field} either in one column or per period ({field}[...]), not both",
+                f"{display} {sheet.ref(number, index)}",
+            )
             if sub is None:
                 if isinstance(entity.get(field), dict) and field in entity:
-                    problems.append(Problem("", f"{sheet.ref(number, index)}: give {field} either in one column or per period ({field}[...]), not both", display))
+                    problems.append(both)
                     continue
                 entity[field] = value
             else:
                 target = entity.setdefault(field, {})
                 if not isinstance(target, dict):
-                    problems.append(Problem("", f"{sheet.ref(number, index)}: give {field} either in one column or per period ({field}[...]), not both", display))
+                    problems.append(both)
                     continue
                 target[sub] = value
         if key and label is None:
@@ -468,6 +479,37 @@ def _read_events(sheet: _Sheet, data: dict, periods, cells: dict, problems: list
         events[index]["outcomes"].append(entity)
     uncertainty["events"] = events
     cells.setdefault(("uncertainty", "events"), f"{sheet.title}!A1")
+
+
+def _read_expansions(sheet: _Sheet, data: dict, periods, cells: dict, problems: list, display: str) -> None:
+    """The `expansions` sheet: one row per expansion, its facility's id in a `facility` column."""
+    if "facility" not in sheet.header:
+        problems.append(Problem("", "sheet expansions needs a column 'facility' naming each expansion's facility", display))
+        return
+    facilities = data.get("facilities") if isinstance(data.get("facilities"), list) else []
+    index_of = {str(f.get("id")): i for i, f in enumerate(facilities) if isinstance(f, dict)}
+    own: dict = {}
+    for position, entity in _read_table(sheet, "expansions", Expansion, None, periods, own, problems, display):
+        facility = entity.pop("facility", None)
+        ref = own.get(("expansions", position, "facility"), own[("expansions", position)])
+        if facility is None or str(facility).strip() not in index_of:
+            known = ", ".join(sorted(index_of)[:12]) or "(none)"
+            problems.append(Problem(format_location(("expansions", position, "facility")),
+                                    f"expected the id of a facility of the facilities sheet, got {facility!r}; "
+                                    f"facilities are: {known}", f"{display} {ref}"))
+            continue
+        index = index_of[str(facility).strip()]
+        expansions = facilities[index].setdefault("expansions", [])
+        if not isinstance(expansions, list) or ("facilities", index, "expansions") in cells and not expansions:
+            problems.append(Problem("", f"{ref}: the expansions of {facility!r} are given twice: on the facilities "
+                                        "sheet and on the expansions sheet", display))
+            continue
+        base = ("facilities", index, "expansions", len(expansions))
+        for path, where in own.items():
+            if path[:2] == ("expansions", position):
+                cells[base + path[2:]] = where
+        cells.setdefault(("facilities", index, "expansions"), f"{sheet.title}!A1")
+        expansions.append(entity)
 
 
 def _read_sources(sheet: _Sheet, cells: dict) -> list:
@@ -605,9 +647,9 @@ def instance_workbook(instance: Instance) -> bytes:
     fields_sheet(sheet, Instance, instance.model_dump(by_alias=True, exclude_none=True))
 
     def table_sheet(title: str, models: list, dumps: list[dict], keys: list | None = None, key: str | None = None,
-                    first: str | None = None):
+                    first: str | None = None, omit: tuple = ()):
         worksheet = workbook.create_sheet(title)
-        columns = _table_columns(models, dumps, labels, periods, key)
+        columns = [c for c in _table_columns(models, dumps, labels, periods, key) if c[0] not in omit]
         if first:
             columns.remove((first, None))
             columns.insert(0, (first, None))
@@ -632,7 +674,11 @@ def instance_workbook(instance: Instance) -> bytes:
 
     products = everything.get("products", {})
     table_sheet("products", [Product], list(products.values()), list(products), "product")
-    table_sheet("facilities", [Facility], everything.get("facilities", []))
+    facilities = [dict(f) for f in everything.get("facilities", [])]
+    expansions = [{"facility": f["id"], **e} for f in facilities for e in f.pop("expansions", None) or []]
+    table_sheet("facilities", [Facility], facilities, omit=("expansions",))
+    if expansions:
+        table_sheet("expansions", [Expansion], expansions, first="facility")
     table_sheet("demand", [Demand], everything.get("demand", []))
     table_sheet("policies", list(POLICY_MODELS.values()), everything.get("policies", []))
     scenarios = everything.get("scenarios", {})
@@ -711,7 +757,8 @@ README_LINES = [
     "An ree-opt instance (SPEC section 2). Edit it here; `ree-opt solve THIS.xlsx` reads it, `ree-opt convert THIS.xlsx x.yaml` turns it into YAML.",
     "",
     "Sheets: instance (field/value rows), products, facilities, demand, policies, scenarios, sources; a sheet per nested setting (uncertainty),",
-    "  and events: one row per outcome (event, scenario, probability); an event's probabilities sum to 1.",
+    "  and events: one row per outcome (event, scenario, probability); an event's probabilities sum to 1;",
+    "  and expansions: one row per expansion a facility offers (facility id, name, capacity, capex, ...: SPEC section 7).",
     "Sheets whose name starts with _ (like this one) are yours: the reader skips them.",
     "An empty cell takes the field's default (the comment on each header gives the unit and the default).",
     "Time series: one column per period, capacity[2027]; an empty period holds the value of the one before (before the first: 0).",
@@ -744,4 +791,6 @@ def convert(instance: Instance, source: str | os.PathLike, target: str | os.Path
         payload = instance_workbook(instance)
     else:
         payload = instance_yaml(instance, Path(source).name).encode("utf-8")
+    from .outputs import write_bytes  # pandas: only to write, not to read a workbook
+
     return write_bytes(target, payload, inputs=[source])

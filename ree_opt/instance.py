@@ -16,9 +16,9 @@ import os
 import re
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union, get_args
 
 import yaml
 from pydantic import (
@@ -26,6 +26,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StrictInt,
     StrictStr,
     ValidationError,
@@ -40,6 +41,9 @@ Stage = Literal["mine", "separation", "metal", "magnet", "recycling", "trade"]
 def _number(value):
     """No booleans (pydantic would read `capacity: yes`, or a spreadsheet's
     TRUE, as 1.0), and NaN or infinity named as such before any range check."""
+    kind = type(value)
+    if kind is int or (kind is float and math.isfinite(value)):  # the common case, at once
+        return value
     if isinstance(value, bool):
         raise ValueError(f"expected a number, not {str(value).lower()}")
     if isinstance(value, (int, float, str)):
@@ -91,6 +95,28 @@ class Offtake(_Entity):
     )
 
 
+class Expansion(_Entity):
+    """Modules of capacity the plan may fund (SPEC section 7)."""
+
+    name: StrictStr = Field(description="Unique within the facility")
+    capacity: Annotated[float, Field(gt=0, allow_inf_nan=False), BeforeValidator(_number)] = Field(
+        description="t of activity per period added by one module, at full rate"
+    )
+    capex: NonNegative = Field(description="USD million per module, committed in the decision period")
+    life_years: Annotated[float, Field(gt=0, allow_inf_nan=False), BeforeValidator(_number)] = Field(
+        20.0, description="Years of economic life, for the capital charge"
+    )
+    fixed_cost: NonNegative = Field(0.0, description="USD million per year per module once it has capacity")
+    build_months: NonNegative = Field(0.0, description="Months from decision to first capacity")
+    ramp_up: list[Share] | None = Field(
+        None, description="Share of the module's capacity in its first periods (default: the facility's ramp_up)"
+    )
+    earliest: PeriodLabel | None = Field(None, description="First period a decision may be taken (default: the first)")
+    latest: PeriodLabel | None = Field(None, description="Last period a decision may be taken (default: the last)")
+    modules: Annotated[StrictInt, Field(ge=1)] = Field(1, description="How many may be built over the horizon")
+    lumpy: StrictBool = Field(True, description="Whole modules (true) or any fraction of a module (false: an LP)")
+
+
 class Facility(_Entity):
     """A source the buyer can draw on: a mine, plant, recycler or trader."""
 
@@ -119,6 +145,9 @@ class Facility(_Entity):
     reserved: Series = Field(0.0, description="t of activity per period claimed by others first")
     min_take: Series = Field(0.0, description="t of activity per period paid for (take-or-pay)")
     offtake: Offtake | None = Field(None, description="Offtake terms under uncertainty (section 6)")
+    expansions: Annotated[list[Expansion], Field(min_length=1)] | None = Field(
+        None, description="Modules of capacity the plan may fund (section 7)"
+    )
 
     @property
     def display_name(self) -> str:
@@ -140,6 +169,11 @@ class Demand(_Entity):
 
 
 class _Policy(_Entity):
+    #: The field a sweep may move (share, limit), or None.
+    swept: ClassVar[str | None] = None
+    #: Does it read use by maker (SPEC section 3: its products are tracked)?
+    tracks_makers: ClassVar[bool] = False
+
     from_: PeriodLabel | None = Field(None, alias="from", description="First period (inclusive)")
     to: PeriodLabel | None = Field(None, description="Last period (inclusive)")
 
@@ -150,6 +184,8 @@ NonEmptyStrings = Annotated[list[StrictStr], Field(min_length=1)]
 class MaxCoveredShare(_Policy):
     """At most `share` of deliveries may be covered material."""
 
+    swept: ClassVar[str | None] = "share"
+
     type: Literal["max_covered_share"] = Field(description="Policy type")
     share: Share = Field(description="Largest covered share of deliveries, in [0, 1]")
     products: NonEmptyStrings | None = Field(None, description="Products it applies to (default: all demanded)")
@@ -159,6 +195,9 @@ class MaxCoveredShare(_Policy):
 class MaxCountryShare(_Policy):
     """No single country may make more than `share` of what is used."""
 
+    swept: ClassVar[str | None] = "share"
+    tracks_makers: ClassVar[bool] = True
+
     type: Literal["max_country_share"] = Field(description="Policy type")
     share: Share = Field(description="Largest share of use from one country, in [0, 1]")
     products: NonEmptyStrings | None = Field(None, description="Products it applies to (default: all)")
@@ -167,6 +206,9 @@ class MaxCountryShare(_Policy):
 
 class MaxAverageRisk(_Policy):
     """The use-weighted average risk score may not pass `limit`."""
+
+    swept: ClassVar[str | None] = "limit"
+    tracks_makers: ClassVar[bool] = True
 
     type: Literal["max_average_risk"] = Field(description="Policy type")
     limit: Share = Field(description="Largest average policy-risk score, in [0, 1]")
@@ -182,11 +224,29 @@ class Exclude(_Policy):
     stage: Stage | None = Field(None, description="Stage excluded (with countries: that stage there)")
 
 
-Policy = Annotated[
-    Union[MaxCoveredShare, MaxCountryShare, MaxAverageRisk, Exclude],
-    Field(discriminator="type"),
-]
-POLICY_TYPES = ("max_covered_share", "max_country_share", "max_average_risk", "exclude")
+class MaxCapex(_Policy):
+    """A funding budget: the capex of the matched expansions decided in from..to (SPEC section 7)."""
+
+    swept: ClassVar[str | None] = "limit"
+
+    type: Literal["max_capex"] = Field(description="Policy type")
+    limit: NonNegative = Field(description="USD million of capex committed, at most")
+    facilities: NonEmptyStrings | None = Field(None, description="Facility ids whose expansions it counts (default: all)")
+    countries: NonEmptyStrings | None = Field(None, description="Countries whose expansions it counts, ISO alpha-2")
+
+
+def policy_type(model: type) -> str:
+    """The `type` a policy model is written with (its Literal)."""
+    return get_args(model.model_fields["type"].annotation)[0]
+
+
+#: The policy types of the format: type -> pydantic model. A new type is a
+#: model here and its builder in the registry of model/policies.py.
+POLICY_MODELS: dict[str, type] = {
+    policy_type(model): model for model in (MaxCoveredShare, MaxCountryShare, MaxAverageRisk, Exclude, MaxCapex)
+}
+POLICY_TYPES = tuple(POLICY_MODELS)
+Policy = Annotated[Union[tuple(POLICY_MODELS.values())], Field(discriminator="type")]
 
 
 class Scale(BaseModel):
@@ -197,8 +257,8 @@ class Scale(BaseModel):
         default_factory=dict, description="Field -> value every matched entity has (empty: all of that kind)"
     )
     field: Literal[
-        "cost", "capacity", "availability", "reserved", "min_take", "quantity", "shortfall_penalty"
-    ] = Field(description="The field multiplied (same unit as the field)")
+        "cost", "capacity", "availability", "reserved", "min_take", "capex", "quantity", "shortfall_penalty"
+    ] = Field(description="The field multiplied (same unit as the field; capex: every expansion's of the facility)")
     factor: NonNegative = Field(description="Multiplier, >= 0 (1.5: half as much again)")
 
 
@@ -266,13 +326,24 @@ class Uncertainty(_Entity):
         """How many futures every combination of outcomes makes."""
         return math.prod(len(event.outcomes) for event in self.events)
 
+    def positive_combinations(self) -> int:
+        """How many combinations have probability > 0: a future of
+        probability 0 (an outcome given probability 0) is dropped (section 6)."""
+        return math.prod(sum(1 for o in event.outcomes if o.probability > 0) for event in self.events)
+
     def future_count(self, sample: Sample | Mapping | None = None) -> int:
         """How many futures are built: n draws with a sample (the section's own
-        unless one is given), else every combination."""
+        unless one is given), else every combination of probability > 0."""
         sample = sample if sample is not None else self.sample
         if sample is None:
-            return self.combinations()
+            return self.positive_combinations()
         return int(sample["n"] if isinstance(sample, Mapping) else sample.n)
+
+    def dropped_futures(self, sample: Sample | Mapping | None = None) -> int:
+        """How many combinations of probability 0 are dropped (none with a
+        sample: an outcome of probability 0 is never drawn)."""
+        sample = sample if sample is not None else self.sample
+        return self.combinations() - self.positive_combinations() if sample is None else 0
 
 
 class Instance(_Entity):
@@ -288,6 +359,9 @@ class Instance(_Entity):
     )
     covered_countries: list[StrictStr] = Field(
         default_factory=lambda: ["CN"], description="ISO alpha-2 codes whose material is `covered`"
+    )
+    discount_rate: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False), BeforeValidator(_number)] = Field(
+        0.08, description="Per year, for the capital charges of expansions (section 7)"
     )
     end_of_horizon: Literal["lost", "kept"] = Field(
         "lost",
@@ -320,12 +394,45 @@ class Problem:
     message: str
     file: str | None = None
     line: int | None = None
+    entity: str | None = None  # the entry's id (facility), segment / product (demand) or type (policy), shown beside its index
 
     def __str__(self) -> str:
         where = ""
         if self.file:
             where = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
-        return f"{where}{self.location}: {self.message}" if self.location else where + self.message
+        location = self.location
+        found = _ENTITY_INDEX.match(location) if self.entity else None
+        if found:  # the entry's id beside its index: facilities[2] (lynas_malaysia_hre1).capacity
+            location = f"{found.group(0)} ({self.entity}){location[found.end():]}"
+        return f"{where}{location}: {self.message}" if location else where + self.message
+
+
+_ENTITY_INDEX = re.compile(r"^(facilities|demand|policies)\[(\d+)\]")
+
+
+def with_entities(problems: list[Problem], data) -> list[Problem]:
+    """Each problem inside a list entry also names the entry, for people:
+    `facilities[2] (lynas_malaysia_hre1).capacity`, `demand[0] (defense / ndfeb_magnet)`,
+    `policies[1] (max_country_share).share`. `Problem.location` itself is unchanged."""
+    out = []
+    for problem in problems:
+        found = _ENTITY_INDEX.match(problem.location or "")
+        items = data.get(found.group(1)) if found and isinstance(data, Mapping) else None
+        index = int(found.group(2)) if found else 0
+        label = None
+        if isinstance(items, list) and index < len(items) and isinstance(items[index], Mapping):
+            item = items[index]
+            if found.group(1) == "facilities":
+                label = item.get("id")
+            elif found.group(1) == "demand":
+                parts = [item.get("segment"), item.get("product")]
+                label = " / ".join(str(p) for p in parts if isinstance(p, (str, int))) or None
+            else:
+                label = item.get("type")
+        if isinstance(label, (str, int)) and not isinstance(label, bool) and str(label).strip():
+            problem = replace(problem, entity=_shown(str(label).strip())[:80])
+        out.append(problem)
+    return out
 
 
 class InstanceError(ValueError):
@@ -688,10 +795,10 @@ def parse_instance(data: Mapping, locator: _Locator | None = None) -> Instance:
             seen = {p.location for p in problems}
             problems += [p for p in check_instance(partial, locator) if p.location not in seen]
         problems.sort(key=lambda p: p.line or 0)
-        raise InstanceError(problems) from None
+        raise InstanceError(with_entities(problems, data)) from None
     problems = check_instance(instance, locator)
     if problems:
-        raise InstanceError(problems)
+        raise InstanceError(with_entities(problems, data))
     return instance
 
 
@@ -714,9 +821,9 @@ def period_grid(periods: list) -> int | None:
 def online_index(instance: Instance, online) -> int | None:
     """Index of `online` among the periods; may lie before or after them on an
     integer grid. None when off the grid."""
-    labels = [str(p) for p in instance.periods]
     if online is None:
         return 0
+    labels = [str(p) for p in instance.periods]
     if str(online) in labels:
         return labels.index(str(online))
     shifted = re.fullmatch(r"(.+?)([+-]\d+)", str(online))
@@ -738,6 +845,27 @@ def listed(names, most: int = 12) -> str:
     names = sorted(map(str, names))
     shown = ", ".join(names[:most])
     return shown + (f", ... ({len(names) - most:,} more)" if len(names) > most else "")
+
+
+def capex_matches(policy: MaxCapex, facility: Facility) -> bool:
+    """Does the budget count this facility's expansions (its ids and countries, both where given)?"""
+    return (policy.facilities is None or facility.id in policy.facilities) and (
+        policy.countries is None or facility.country in policy.countries
+    )
+
+
+def did_you_mean(name, known) -> str:
+    """" (did you mean 'x'?)" for the closest of `known` to a mistyped `name`
+    (difflib's ratio of at least 0.6), else ""."""
+    import difflib
+
+    close = difflib.get_close_matches(str(name), [str(k) for k in known], n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def unknown_scenario(name, scenarios) -> str:
+    """The message for a scenario name the instance does not have."""
+    return f"unknown scenario {name!r}{did_you_mean(name, scenarios)}; the instance has: {listed(scenarios) or '(none)'}"
 
 
 def check_instance(instance: Instance, locator: _Locator | None = None) -> list[Problem]:
@@ -778,7 +906,8 @@ def check_instance(instance: Instance, locator: _Locator | None = None) -> list[
         if name not in products:
             if not known_products:
                 known_products.append(listed(products))  # once: an instance may have 100,000
-            problem(path, f"unknown product {name!r}; products are: {known_products[0]}")
+            problem(path, f"unknown product {name!r}{did_you_mean(name, instance.products)}; "
+                          f"products are: {known_products[0]}")
 
     for index, code in enumerate(instance.covered_countries):
         country(("covered_countries", index), code)
@@ -820,6 +949,20 @@ def check_instance(instance: Instance, locator: _Locator | None = None) -> list[
                 else "one of the period labels"
             )
             problem(path + ("online",), f"expected {expected}, got {facility.online!r}")
+        names: set[str] = set()
+        for e, expansion in enumerate(facility.expansions or []):
+            where = path + ("expansions", e)
+            if expansion.name in names:
+                problem(where + ("name",), f"expansion name {expansion.name!r} is used more than once in facility {facility.id!r}")
+            names.add(expansion.name)
+            period(where + ("earliest",), expansion.earliest)
+            period(where + ("latest",), expansion.latest)
+            if (
+                expansion.earliest is not None and expansion.latest is not None
+                and str(expansion.earliest) in label_set and str(expansion.latest) in label_set
+                and labels.index(str(expansion.earliest)) > labels.index(str(expansion.latest))
+            ):
+                problem(where + ("latest",), f"`latest` ({expansion.latest}) comes before `earliest` ({expansion.earliest})")
 
     for index, entry in enumerate(instance.demand):
         if entry is None:
@@ -852,15 +995,19 @@ def check_instance(instance: Instance, locator: _Locator | None = None) -> list[
                         f"no demand entry has segment {name!r}; segments are: "
                         f"{known_segments or '(none)'}",
                     )
-        if isinstance(policy, (MaxCountryShare, Exclude)):
+        if isinstance(policy, (MaxCountryShare, Exclude, MaxCapex)):
             for index, code in enumerate(policy.countries or []):
                 country(path + ("countries", index), code)
-        if isinstance(policy, Exclude):
+        if isinstance(policy, (Exclude, MaxCapex)):
             for index, name in enumerate(policy.facilities or []):
                 if name not in facility_ids:
-                    problem(path + ("facilities", index), f"unknown facility id {name!r}")
-            if not (policy.countries or policy.facilities or policy.stage):
-                problem(path, "an exclude policy needs at least one of countries, facilities, stage")
+                    problem(path + ("facilities", index), f"unknown facility id {name!r}{did_you_mean(name, facility_ids)}")
+        if isinstance(policy, Exclude) and not (policy.countries or policy.facilities or policy.stage):
+            problem(path, "an exclude policy needs at least one of countries, facilities, stage")
+        if isinstance(policy, MaxCapex) and not any(
+            capex_matches(policy, f) for f in instance.facilities if f is not None and f.expansions
+        ):
+            problem(path, "a max_capex policy must count at least one expansion: its facilities and countries match none")
 
     for index, policy in enumerate(instance.policies):
         if policy is not None:
@@ -907,14 +1054,20 @@ def check_uncertainty(instance: Instance, locator: _Locator) -> list[Problem]:
                 if not name:
                     continue
                 if name not in instance.scenarios:
-                    known = listed(instance.scenarios) or "(none)"
                     problems.append(locator.problem(
-                        path + ("outcomes", o, "scenario"),
-                        f"unknown scenario {name!r}; the instance has: {known}",
+                        path + ("outcomes", o, "scenario"), unknown_scenario(name, instance.scenarios),
                     ))
                 else:
                     named.setdefault(name, path + ("outcomes", o, "scenario"))
     for name, where in named.items():
+        for index, step in enumerate(instance.scenarios[name].scale):
+            if step.field == "capex":
+                problems.append(locator.problem(
+                    ("scenarios", name, "scale", index, "field"),
+                    f"scenario {name!r} is an outcome of {format_location(where)}, so it may not change an "
+                    "expansion's capex: every future has the same investment options (a capex overrun is a "
+                    "deterministic scenario, for the tornado)",
+                ))
         for facility_id, fields in instance.scenarios[name].set.items():
             for field in fields:
                 if field not in FUTURE_FIELDS:

@@ -7,16 +7,21 @@ instance.py; Excel workbooks in excel.py, loaded only for a workbook), its
 fields and references are checked (`instance.parse_instance`), and then every
 scenario is applied once to check that it gives a valid instance
 (`scenarios.check_scenarios`): a scenario is only known good once applied.
+A scenario that an uncertainty event names and that changes periods before
+`reveal` loses those changes to the splice (SPEC section 6): loading warns
+(`splice.SpliceWarning`, a Python warning, not an error).
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
 from .instance import Instance, InstanceError, _Locator, parse_instance, read_instance_data
-from .scenarios import check_scenarios
+from .scenarios import applied_scenarios
+from .splice import SpliceWarning, splice_warnings
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 
@@ -38,7 +43,10 @@ def load_instance(source: str | os.PathLike | Mapping | Instance) -> Instance:
         return source
     data, locator = (source, _Locator()) if isinstance(source, Mapping) else read_data(source)
     instance = parse_instance(data, locator)
-    problems = check_scenarios(instance, locator)
+    applied, problems = applied_scenarios(instance, locator)
     if problems:
         raise InstanceError(problems)
+    if instance.uncertainty is not None:
+        for warning in splice_warnings(instance, applied, locator):
+            warnings.warn(str(warning), SpliceWarning, stacklevel=2)
     return instance

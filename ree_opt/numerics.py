@@ -90,18 +90,26 @@ def wide_spans(found: list[Span], limit: float = SPAN_LIMIT) -> list[Span]:
 
 
 class EntityNames:
-    """Columns and rows of a built model in the instance's words."""
+    """Columns and rows of a built model in the instance's words: each
+    family's record says how its key reads (model/families.py)."""
 
     def __init__(self, data, compiled):
         self.data = data
-        self.columns = sorted((start, name, keys) for name, (keys, start) in compiled.model.columns.items())
-        self.rows = sorted((start, name, keys) for name, (keys, start) in compiled.row_blocks.items())
+        model = compiled.model
+        self.columns = sorted(
+            ((block.start, block.family, block.keys) for block in model.columns.values()), key=lambda b: b[0]
+        )
+        self.rows = []
+        start = 0
+        for block in model.rows.values():
+            self.rows.append((start, block.family, block.keys))
+            start += len(block.keys)
 
     @staticmethod
     def _find(blocks, index: int):
-        for start, name, keys in reversed(blocks):
+        for start, family, keys in reversed(blocks):
             if start <= index < start + len(keys):
-                return name, keys[index - start]
+                return family, keys[index - start]
         return None, None
 
     def period(self, t) -> str:
@@ -111,41 +119,29 @@ class EntityNames:
         entry = self.data.demand[d]
         return f"demand[{d}] ({entry.segment} {entry.product})"
 
-    def column(self, col: int) -> str:
-        name, key = self._find(self.columns, col)
-        words = {
-            "act": lambda f, label, _m, t: f"facility {f} ({label} activity, {self.period(t)})",
-            "paid": lambda f, t: f"facility {f} (paid activity, {self.period(t)})",
-            "cons": lambda f, p, label, _m, t: f"facility {f} (input {p}, {self.period(t)})",
-            "inv": lambda p, label, _m, t: f"product {p} ({label} stock, {self.period(t)})",
-            "disc": lambda p, label, _m, t: f"product {p} ({label} disposal, {self.period(t)})",
-            "sell": lambda p, label, _m, t: f"product {p} (sales, {self.period(t)})",
-            "down": lambda p, _m, t: f"product {p} (clean relabelled covered, {self.period(t)})",
-            "deliv": lambda d, label, _m, t: f"{self.demand(d)} ({label} delivery, {self.period(t)})",
-            "short": lambda d, t: f"{self.demand(d)} (shortfall, {self.period(t)})",
-        }
+    def say(self, dimension: str, value) -> str:
+        """One value of a key, in words, by its dimension."""
+        if dimension in ("period", "decision"):
+            return self.period(value)
+        if dimension == "demand":
+            return self.demand(value)
+        return str(value)
+
+    def _describe(self, family, key, what: str, index: int) -> str:
+        if family is None:
+            return f"{what} {index}"
         try:
-            return words[name](*key)
-        except (KeyError, TypeError, IndexError):
-            return f"column {name}{key}" if name else f"column {col}"
+            return family.describe(key, self.say)
+        except (KeyError, TypeError, IndexError, ValueError):
+            return f"{what} {family.name}{key}"
+
+    def column(self, col: int) -> str:
+        family, key = self._find(self.columns, col)
+        return self._describe(family, key, "column", col)
 
     def row(self, row: int) -> str:
-        name, key = self._find(self.rows, row)
-        words = {
-            "capacity": lambda f, t: f"the capacity of facility {f} ({self.period(t)})",
-            "take_or_pay": lambda f, t: f"the take-or-pay of facility {f} ({self.period(t)})",
-            "sales_limit": lambda p, t: f"the sales limit of product {p} ({self.period(t)})",
-            "consumption": lambda f, p, _l, _m, t: f"the input {p} of facility {f} ({self.period(t)})",
-            "demand": lambda d, t: f"the quantity of {self.demand(d)} ({self.period(t)})",
-            "balance": lambda p, label, _m, t: f"the {label} balance of product {p} ({self.period(t)})",
-            "covered_share": lambda i, p, t: f"policies[{i}] on product {p} ({self.period(t)})",
-            "country_share": lambda i, p, c, t: f"policies[{i}] on product {p} from {c} ({self.period(t)})",
-            "average_risk": lambda i, p, t: f"policies[{i}] on product {p} ({self.period(t)})",
-        }
-        try:
-            return words[name](*key)
-        except (KeyError, TypeError, IndexError):
-            return f"row {name}{key}" if name else f"row {row}"
+        family, key = self._find(self.rows, row)
+        return self._describe(family, key, "row", row)
 
     def where(self, extreme: Extreme) -> str:
         if extreme.row is not None and extreme.col is not None:

@@ -1,6 +1,6 @@
 """Progressive hedging as mpi-sppy's hub and spokes, over kept HiGHS models (issue 17).
 
-    mpiexec -n 3 python -m ree_opt.ph INSTANCE [--omega W] [--sample N --seed S] [--gap G] [--out DIR]
+    mpiexec -n 3 python -m ree_opt.ph INSTANCE [--omega W] [--sample N --seed S] [--gap G] [--relax] [--out DIR]
 
 Three cylinders share the ranks (mpi-sppy's `WheelSpinner`): the PH hub; a
 Lagrangian spoke, which solves every future with the hub's weights W and no
@@ -53,6 +53,13 @@ licence gamble of the tests settles at once on a consensus (x_s = xbar, so W
 stops moving) whose weights bound nothing; 0.1 reaches the optimum and its
 Lagrangian bound in a few iterations.
 
+Lumpy expansions (SPEC section 7): PH averages first stages, so it needs a
+continuous one. An instance with lumpy expansions is refused unless
+`--relax` treats them as `lumpy: false` (their LP relaxation): the plan's
+builds may then be fractions of a module and the bound is the relaxation's
+(a lower bound on the lumpy optimum too). For whole modules with a certified
+gap, python -m ree_opt.stochastic.decomposition (a MIP master).
+
 Needs the `[mpi]` extra: `pip install -e ".[mpi]"` (mpi-sppy, mpi4py and the
 `mpich` wheel, which carries `mpiexec`). Ranks: a multiple of the number of
 cylinders (1 + spokes), or any number >= that with `--ratios`.
@@ -70,12 +77,14 @@ import highspy
 import numpy as np
 
 from .instance import InstanceError
-from .solver import run_highs
+from .loading import load_instance
+from .solver import solve_highs
 from .stochastic.twostage import (
     FutureLP,
     KeptFuture,
     Ranks,
     TwoStage,
+    continuous_builds,
     kept_highs,
     peak_memory_mb,
     relative_gap,
@@ -120,6 +129,8 @@ class GuestFuture:
     def __init__(self, lp: FutureLP, first_upper: np.ndarray, alpha: float, omega: float, eta_bounds=None):
         from scipy import sparse
 
+        if lp.integer.any():
+            raise RuntimeError("PH's futures must be LPs: lumpy builds go through continuous_builds (a bug in ree_opt.ph)")
         self.lp = lp
         self.alpha, self.omega = alpha, omega
         n = lp.matrix.shape[1]
@@ -136,7 +147,8 @@ class GuestFuture:
         lower = np.zeros(ncol)
         lower[:n] = lp.col_lower
         upper = np.full(ncol, np.inf)
-        upper[lp.first] = first_upper
+        upper[:n] = lp.col_upper
+        upper[lp.first] = np.minimum(lp.col_upper[lp.first], first_upper)
         blocks = [sparse.hstack([lp.matrix, sparse.csc_matrix((lp.matrix.shape[0], ncol - n))])]
         row_lower, row_upper = [lp.row_lower], [lp.row_upper]
         if cvar:
@@ -246,13 +258,13 @@ class GuestFuture:
 
     # -- solving -------------------------------------------------------------------------
     def solve(self) -> tuple[str, float]:
-        status, _ = run_highs(self.highs)
-        if status != "optimal":
+        outcome = solve_highs(self.highs, duals=False)
+        if outcome.status != "optimal":
             self.values = None
-            return status, float("nan")
-        self.values = np.asarray(self.highs.getSolution().col_value)
+            return outcome.status, float("nan")
+        self.values = outcome.values
         self.last = self.values[self.nonants]
-        return status, float(self.highs.getInfo().objective_function_value)
+        return outcome.status, outcome.objective
 
     def risk_cost(self) -> float:
         """The future's risk-weighted cost (1 - omega) C_s + omega (eta + u/(1 - alpha)), no W, no prox."""
@@ -277,11 +289,11 @@ class GuestFuture:
         self.fix(values)
         if self.eta is not None:
             self.highs.changeColBounds(self.eta, -highspy.kHighsInf, highspy.kHighsInf)
-        status, _ = run_highs(self.highs)
-        if status != "optimal":
-            return status, float("nan"), None
-        values = np.asarray(self.highs.getSolution().col_value)[:n]
-        return status, float(self.lp.cost @ values), values
+        outcome = solve_highs(self.highs, duals=False)
+        if outcome.status != "optimal":
+            return outcome.status, float("nan"), None
+        values = outcome.values[:n]
+        return outcome.status, float(self.lp.cost @ values), values
 
 
 class Guests:
@@ -398,15 +410,6 @@ class Guests:
 
 
 # -- before the wheel: bounds every rank agrees on ---------------------------------------------
-
-
-def first_stage_bounds(two: TwoStage, ranks: Ranks) -> np.ndarray:
-    """Upper bounds of the first-stage variables (inf but for reservations: twostage.py)."""
-    room = np.full(two.first_count, -np.inf)
-    for p in ranks.mine(len(two.futures)):
-        room = np.maximum(room, two.room(p))
-    room = ranks.allmax(room)
-    return np.where(np.isfinite(room), np.maximum(room, 0.0), np.inf)
 
 
 def eta_bounds(two: TwoStage, ranks: Ranks, first_upper: np.ndarray) -> tuple[float, float]:
@@ -700,7 +703,7 @@ def quiet_mpisppy_logs() -> None:
 def run(args, two: TwoStage, ranks: Ranks) -> dict:
     quiet_mpisppy_logs()
     started = time.perf_counter()
-    first_upper = first_stage_bounds(two, ranks)
+    first_upper = two.first_upper
     bounds = eta_bounds(two, ranks, first_upper) if two.omega > 0 else None
     prepared = time.perf_counter() - started
     guests = Guests(two, first_upper, bounds, args.rho)
@@ -802,6 +805,9 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--extensive", action="store_true",
                         help="also solve the extensive form on rank 0 and print its optimum beside PH's")
     parser.add_argument("--json", action="store_true", help="print the run, its bound and its trace as JSON")
+    parser.add_argument("--relax", action="store_true",
+                        help="treat lumpy expansions as lumpy: false (their LP relaxation; PH's first stage is "
+                        "continuous): the plan's builds may be fractions and the bound is the relaxation's")
     parser.add_argument("--verbose", action="store_true", help="mpi-sppy's progress table")
     return parser
 
@@ -825,7 +831,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.gap < 0:
             raise ValueError(f"--gap expects a number >= 0, got {args.gap}")
-        two = two_stage(args.instance, alpha=args.alpha, omega=args.omega, sample=sample)
+        instance = continuous_builds(load_instance(args.instance), args.relax)
+        two = two_stage(instance, alpha=args.alpha, omega=args.omega, sample=sample)
     except (InstanceError, ValueError) as error:  # before MPI starts: rank 0 of mpiexec (MPICH's PMI_RANK) tells
         if rank0:
             print(f"ree-opt ph: {error}", file=sys.stderr)
@@ -881,7 +888,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.extensive:
         from .stochastic import solve_stochastic
 
-        ef = solve_stochastic(args.instance, alpha=args.alpha, omega=args.omega, sample=sample,
+        ef = solve_stochastic(instance, alpha=args.alpha, omega=args.omega, sample=sample,
                               value_of_information=False)
         print(f"extensive form: {ef.objective:.6f}")
     print("\n".join(certificate_lines(result["objective"], result["bound"])))

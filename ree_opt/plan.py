@@ -1,6 +1,6 @@
 """One planning problem, built once and solved as often as needed.
 
-file -> Instance -> scenario patch -> ModelData -> Pyomo model -> HiGHS -> Solution
+file -> Instance -> scenario patch -> ModelData -> BuiltModel -> HiGHS -> Solution
 
 A Plan also has *levers*: the numbers a sweep moves (a policy's share or
 limit, cost, capacity and availability multipliers of facilities, demand
@@ -24,20 +24,17 @@ from .data import CLEAN, COVERED, ModelData, demanded_products, resolve, usable_
 from .instance import Instance, InstanceError, Problem
 from .loading import load_instance
 from .model import build_model
-from .model.policies import coefficient
+from .model.demand import DELIVERY, DEMAND, SHORTFALL
+from .model.flows import BALANCE, CAPACITY, price_columns
+from .model.investment import BUILD
+from .model.policies import policy_kind
 from .numerics import EntityNames, span_warnings
 from .ranging import read_ranging
 from .scenarios import apply_scenario
 from .solution import Solution, build_solution
-from .solver import CompiledModel
+from .solver import DEFAULT_MIP_GAP, CompiledModel
 
 InstanceLike = str | os.PathLike | Mapping | Instance
-
-FAMILY_OF_KIND = {
-    "max_covered_share": "covered_share",
-    "max_country_share": "country_share",
-    "max_average_risk": "average_risk",
-}
 
 
 @dataclass
@@ -91,15 +88,16 @@ class Plan:
         policies: Iterable = (),
         time_limit: float | None = None,
         open_facilities: Iterable[str] = (),
+        mip_gap: float = DEFAULT_MIP_GAP,
     ):
-        self.time_limit = time_limit
+        self.time_limit, self.mip_gap = time_limit, mip_gap
         self.base = load_instance(instance)
         self.scenario = scenario if isinstance(scenario, str) or scenario is None else ",".join(scenario)
         self.instance = apply_scenario(self.base, scenario, policies)
         with paused_garbage_collection():
             self.data: ModelData = resolve(self.instance, frozenset(open_facilities))
             self.model = build_model(self.data)
-            self.compiled = CompiledModel(self.model, time_limit=time_limit)
+            self.compiled = CompiledModel(self.model, time_limit=time_limit, mip_gap=mip_gap)
             self._index_columns()
         self._span_warnings: list[str] | None = None
 
@@ -117,13 +115,19 @@ class Plan:
         elif solver == "cbc":
             from .second_solver import cbc_outcome
 
-            outcome = cbc_outcome(self.compiled, columns, self.time_limit)
+            outcome = cbc_outcome(self.compiled, columns, self.time_limit, self.mip_gap)
         else:
             raise InstanceError([Problem("solver", f"expected 'highs' or 'cbc', got {solver!r}")])
+        self.last_mip_nodes = outcome.mip_nodes
         with paused_garbage_collection():
             solution = build_solution(self.data, self.compiled, outcome, self.scenario)
         solution.solver = solver
         solution.warnings = self.warnings()
+        if self.compiled.is_mip and solution.objective is not None and not solution.message:
+            solution.message = (
+                f"lumpy expansions: the builds are the integer optimum's (relative gap {solution.mip_gap:.1e}); "
+                "the plan, prices, binding rows and ranging are the LP's with those builds as given"
+            )
         if solver == "cbc" and solution.optimal:
             solution.message = (
                 "solved by CBC (the model written out as MPS): the tables are CBC's primal values, "
@@ -206,11 +210,16 @@ class Plan:
                 self.compiled.highs.changeRowsBounds(len(rows), rows.astype(np.int32), quantity, quantity)
 
     def set_policy_value(self, policy_index: int, value: float) -> None:
-        """A new share (or limit) for one share or risk policy, in place."""
+        """A new share, limit or budget for one policy, in place: in the
+        coefficients of its rows (share and risk caps) or in their bound."""
         rows, cols, kind, members = self._policy_entries(policy_index)
         highs = self.compiled.highs
+        if kind.coefficient is None:
+            unique = np.unique(rows).astype(np.int32)
+            highs.changeRowsBounds(len(unique), unique, np.full(len(unique), -np.inf), np.full(len(unique), value))
+            return
         for row, col, member in zip(rows, cols, members):
-            highs.changeCoeff(int(row), int(col), coefficient(kind, member, value))
+            highs.changeCoeff(int(row), int(col), kind.coefficient(member, value))
 
     def share_cap_dual(self, policy_index: int, x: np.ndarray, y: np.ndarray) -> float:
         """d cost / d share of a share cap, USD million per percentage point
@@ -224,31 +233,37 @@ class Plan:
         unique = np.unique(rows)
         return float(np.sum(y[unique] * total[unique])) / 100.0
 
+    def set_expansion_modules(self, facility_id: str, expansion: str, most: float | None) -> None:
+        """At most `most` modules of one expansion in every decision period
+        (0: the option is closed; None: back to the instance's count)."""
+        keys, cols = self.compiled.columns_of(BUILD)
+        picked = np.array([col for key, col in zip(keys, cols) if key[:2] == (facility_id, expansion)], dtype=np.int32)
+        if not len(picked):
+            return
+        count = self.data.facility(facility_id)
+        modules = next(e.modules for e in count.expansions if e.name == expansion)
+        upper = np.full(len(picked), float(modules if most is None else most))
+        self.compiled.highs.changeColsBounds(len(picked), picked, np.zeros(len(picked)), upper)
+
     # -- indexes ---------------------------------------------------------------
     def _index_columns(self) -> None:
-        compiled, model = self.compiled, self.model
-        keys, self._deliv_cols = compiled.columns_of(model.deliv)
+        compiled = self.compiled
+        keys, self._deliv_cols = compiled.columns_of(DELIVERY)
         self._deliv_covered = np.array([k[1] == COVERED for k in keys], dtype=bool)
         self.covered_delivery_columns = self._deliv_cols[self._deliv_covered]
-        _, self._short_cols = compiled.columns_of(model.short)
+        _, self._short_cols = compiled.columns_of(SHORTFALL)
 
         cost_cols: dict[str, list] = {f.id: [] for f in self.data.facilities}
-        paid_keys, paid_cols = compiled.columns_of(model.paid)
-        paid_at = set(paid_keys)
-        for (f_id, t), col in zip(paid_keys, paid_cols):
-            cost_cols[f_id].append(col)
-        act_keys, act_cols = compiled.columns_of(model.act)
-        for (f_id, _, _, t), col in zip(act_keys, act_cols):
-            if (f_id, t) not in paid_at:
-                cost_cols[f_id].append(col)
+        for (f_id, _), cols in price_columns(compiled).items():
+            cost_cols[f_id].extend(cols.tolist())
         self._cost_cols = {f: np.array(c, dtype=np.int64) for f, c in cost_cols.items()}
 
-        self._capacity_rows = self._rows_by_owner("capacity", [f.id for f in self.data.facilities])
-        self._demand_rows = self._rows_by_owner("demand", [d.index for d in self.data.demand])
+        self._capacity_rows = self._rows_by_owner(CAPACITY, [f.id for f in self.data.facilities])
+        self._demand_rows = self._rows_by_owner(DEMAND, [d.index for d in self.data.demand])
 
         # The clean balance rows of each demanded product: [makers x periods].
         clean: dict[str, dict[str, list]] = {}
-        for (p, label, maker, t), row in zip(*compiled.rows_of("balance")):
+        for (p, label, maker, t), row in zip(*compiled.rows_of(BALANCE)):
             if label == CLEAN:
                 clean.setdefault(p, {}).setdefault(maker, [0] * self.data.period_count)[t] = row
         self._clean_price_rows = {
@@ -258,7 +273,7 @@ class Plan:
         }
 
         use_cols, use_risk = [], []
-        for (p, t), by_maker in getattr(self.data, "uses", {}).items():
+        for (p, t), by_maker in (self.model.uses or {}).items():
             for maker, variables in by_maker.items():
                 use_cols += variables
                 use_risk += [self.data.makers[maker][1]] * len(variables)
@@ -266,7 +281,7 @@ class Plan:
         self._use_risk = np.array(use_risk, dtype=float)
         self._policy_cache: dict[int, tuple] = {}
 
-    def _rows_by_owner(self, family: str, owners: list) -> dict:
+    def _rows_by_owner(self, family, owners: list) -> dict:
         """owner -> (rows, periods) of a family keyed (owner, t)."""
         found: dict = {owner: ([], []) for owner in owners}
         for (owner, t), row in zip(*self.compiled.rows_of(family)):
@@ -275,14 +290,15 @@ class Plan:
         return {o: (np.array(r, dtype=np.int64), np.array(t, dtype=np.int64)) for o, (r, t) in found.items()}
 
     def _policy_entries(self, policy_index: int):
+        """The rows, columns and members of one policy's coefficients, and its kind."""
         if policy_index in self._policy_cache:
             return self._policy_cache[policy_index]
         policy = self.instance.policies[policy_index]
-        family = FAMILY_OF_KIND.get(policy.type)
-        if family is None:
+        kind = policy_kind(policy.type)
+        if kind.swept is None or kind.family is None:
             raise InstanceError([Problem(f"policies[{policy_index}]", f"a {policy.type} policy has no share to set")])
-        terms, members = self.model.policy_members[family]
-        keys, family_rows = self.compiled.rows_of(family)
+        terms, members = self.model.policy_members[kind.family.name]
+        keys, family_rows = self.compiled.rows_of(kind.family)
         row_of = dict(zip(keys, family_rows))
         rows, cols, kinds = [], [], []
         for key, items in terms.items():
@@ -292,7 +308,7 @@ class Plan:
                 rows.append(row_of[key])
                 cols.append(col)
                 kinds.append(member)
-        entry = (np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64), family, kinds)
+        entry = (np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64), kind, kinds)
         self._policy_cache[policy_index] = entry
         return entry
 
@@ -304,6 +320,7 @@ def solve(
     tie_break: bool = True,
     time_limit: float | None = None,
     solver: str = "highs",
+    mip_gap: float = DEFAULT_MIP_GAP,
 ) -> Solution:
     """Least-cost sourcing plan of an instance (a path, a dict or an Instance).
 
@@ -311,5 +328,8 @@ def solve(
     separated, applied in order); `policies` adds policies for this solve.
     `time_limit` is in seconds (status `time_limit` when reached); `solver`
     is "highs" or, for a second opinion, "cbc" (`pip install "ree-opt[cbc]"`).
+    `mip_gap` is the relative gap to which lumpy expansions are solved
+    (SPEC section 7; the builds are then fixed and the LP solved again for
+    the prices and the reported plan).
     """
-    return Plan(instance, scenario, policies, time_limit).solve(tie_break=tie_break, solver=solver)
+    return Plan(instance, scenario, policies, time_limit, mip_gap=mip_gap).solve(tie_break=tie_break, solver=solver)

@@ -59,6 +59,7 @@ import pandas as pd
 from scipy import sparse
 
 from .data import ModelData
+from .model.flows import ACTIVITY, CAPACITY, price_columns
 
 RANGING_COLUMNS = [
     "kind", "facility", "name", "country", "period", "value", "lower", "upper", "unit", "used_t", "room_pct", "tie",
@@ -82,22 +83,6 @@ class RawRanging:
     cost: dict = field(default_factory=dict)  # -> (coefficient now, lower, upper), USD million per t
     capacity: dict = field(default_factory=dict)  # -> (rhs now, lower, upper, binding), t
     used_t: dict = field(default_factory=dict)  # -> t of activity in the cost-minimal plan
-
-
-def cost_groups(compiled) -> dict:
-    """(facility, t) -> the columns its price sits on: `paid` under
-    take-or-pay, else every activity column (labels, maker splits)."""
-    model = compiled.model
-    groups: dict = {}
-    paid_keys, paid_cols = compiled.columns_of(model.paid)
-    for key, col in zip(paid_keys, paid_cols):
-        groups[key] = [col]
-    paid = set(paid_keys)
-    act_keys, act_cols = compiled.columns_of(model.act)
-    for (f_id, _, _, t), col in zip(act_keys, act_cols):
-        if (f_id, t) not in paid:
-            groups.setdefault((f_id, t), []).append(col)
-    return {key: np.array(cols, dtype=np.int64) for key, cols in groups.items()}
 
 
 def _interval(values: np.ndarray, rates: np.ndarray, signs: np.ndarray) -> tuple[float, float]:
@@ -184,10 +169,10 @@ def read_ranging(compiled) -> RawRanging | None:
     basis = _Basis(highs, col_lower, col_upper, row_lower, row_upper, lp)
 
     raw = RawRanging()
-    act_keys, act_cols = compiled.columns_of(compiled.model.act)
+    act_keys, act_cols = compiled.columns_of(ACTIVITY)
     for (f_id, _, _, t), col in zip(act_keys, act_cols):
         raw.used_t[(f_id, t)] = raw.used_t.get((f_id, t), 0.0) + values[col]
-    for key, cols in cost_groups(compiled).items():
+    for key, cols in price_columns(compiled).items():
         now = float(cost[cols[0]])
         if len(cols) == 1 or not basis.col_basic[cols].any():
             # HiGHS's own column ranging (for several nonbasic columns their intersection is exact)
@@ -199,7 +184,7 @@ def read_ranging(compiled) -> RawRanging | None:
 
     up = np.asarray(ranging.row_bound_up.value_, dtype=float)
     dn = np.asarray(ranging.row_bound_dn.value_, dtype=float)
-    for key, row in zip(*compiled.rows_of("capacity")):
+    for key, row in zip(*compiled.rows_of(CAPACITY)):
         rhs = float(row_upper[row])
         if basis.row_basic[row]:
             raw.capacity[key] = (rhs, float(row_values[row]), np.inf, False)

@@ -17,10 +17,11 @@ from .instance import (
     Problem,
     Scenario,
     _Locator,
-    listed,
+    did_you_mean,
     online_index,
     period_grid,
     parse_instance,
+    unknown_scenario,
 )
 
 FACILITY_FIELDS = set(Facility.model_fields) - {"source", "assumption", "notes"}
@@ -65,20 +66,63 @@ def patch(
     name: str = "scenario",
     locator: _Locator | None = None,
     extra_policies: Iterable = (),
+    dumped: dict | None = None,
 ) -> Instance:
-    """Apply one scenario patch and validate the result."""
-    locator = locator or _Locator()
-    base = ("scenarios", name)
-    problems: list[Problem] = []
-    data = instance.model_dump(by_alias=True, exclude_none=True)
+    """Apply one scenario patch and validate the result. `dumped` is
+    `instance.model_dump(by_alias=True, exclude_none=True)` where the caller
+    has it (applying every scenario of an instance dumps it once)."""
+    data = _instance_data(instance, dumped)
+    _patch_data(data, instance, scenario, name, locator or _Locator(), extra_policies)
+    return _validated(data, ("scenarios", name), locator or _Locator())
+
+
+def _instance_data(instance: Instance, dumped: dict | None = None) -> dict:
+    """The instance as a plain mapping for `_patch_data`: its dump, or a copy
+    of `dumped` deep enough that patching leaves `dumped` as it is (a patch
+    replaces an entity's values, and changes in place only its expansions)."""
+    if dumped is None:
+        data = instance.model_dump(by_alias=True, exclude_none=True)
+    else:
+        data = dict(dumped)
+        data["facilities"] = [dict(item) for item in dumped["facilities"]]
+        for item in data["facilities"]:
+            if "expansions" in item:
+                item["expansions"] = [dict(expansion) for expansion in item["expansions"]]
+        data["demand"] = [dict(item) for item in dumped.get("demand", [])]
     data["scenarios"] = {}
     data.pop("uncertainty", None)  # it names the scenarios; given back by apply_scenario
+    return data
+
+
+def _validated(data: dict, base: tuple, locator: _Locator) -> Instance:
+    try:
+        return parse_instance(data)
+    except InstanceError as error:
+        anchor = locator.problem(base, "")
+        raise InstanceError(
+            [
+                Problem(f"{'.'.join(base)} gives {p.location}", p.message, anchor.file, anchor.line)
+                for p in error.problems
+            ]
+        ) from None
+
+
+def _patch_data(
+    data: dict, instance: Instance, scenario: Scenario, name: str, locator: _Locator, extra_policies: Iterable = ()
+) -> None:
+    """Apply one scenario patch to an instance's data (a plain mapping), in
+    place: `set`, then each `scale` and `shift` in list order, then
+    `add_policies`; not validated."""
+    base = ("scenarios", name)
+    problems: list[Problem] = []
     facilities = {item["id"]: item for item in data["facilities"]}
     penalties = {key: item["shortfall_penalty"] for key, item in data["products"].items()}
 
     for facility_id, fields in scenario.set.items():
         if facility_id not in facilities:
-            problems.append(locator.problem(base + ("set", facility_id), f"unknown facility id {facility_id!r}"))
+            problems.append(locator.problem(
+                base + ("set", facility_id), f"unknown facility id {facility_id!r}{did_you_mean(facility_id, facilities)}",
+            ))
             continue
         for field, value in fields.items():
             if field not in FACILITY_FIELDS or field == "id":
@@ -111,13 +155,19 @@ def patch(
             )
             continue
         matched = [entity for entity in entities if _matches(entity, step.where)]
+        if kind == "scale" and step.field == "capex":  # every expansion of the facilities matched
+            matched = [entity for entity in matched if entity.get("expansions")]
         if not matched:
             problems.append(
-                locator.problem(path + ("where",), f"matches no {'demand entry' if on_demand else 'facility'}: {step.where}")
+                locator.problem(path + ("where",), f"matches no {'demand entry' if on_demand else 'facility'}"
+                                f"{' with expansions' if kind == 'scale' and step.field == 'capex' else ''}: {step.where}")
             )
             continue
         for entity in matched:
-            if kind == "scale":
+            if kind == "scale" and step.field == "capex":
+                for expansion in entity["expansions"]:
+                    expansion["capex"] = _scaled(expansion["capex"], step.factor)
+            elif kind == "scale":
                 if step.field in entity:
                     value = entity[step.field]
                 elif on_demand:
@@ -138,19 +188,9 @@ def patch(
         for p in extra_policies
     ]
     if scenario.description:
-        data["description"] = f"{instance.description or ''} [{name}: {scenario.description}]".strip()
+        data["description"] = f"{data.get('description') or ''} [{name}: {scenario.description}]".strip()
     if problems:
         raise InstanceError(problems)
-    try:
-        return parse_instance(data)
-    except InstanceError as error:
-        anchor = locator.problem(base, "")
-        raise InstanceError(
-            [
-                Problem(f"{'.'.join(base)} gives {p.location}", p.message, anchor.file, anchor.line)
-                for p in error.problems
-            ]
-        ) from None
 
 
 def apply_scenario(
@@ -158,8 +198,10 @@ def apply_scenario(
     scenario: str | Sequence[str] | Scenario | dict | None = None,
     policies: Iterable = (),
     locator: _Locator | None = None,
+    dumped: dict | None = None,
 ) -> Instance:
-    """The instance with the named scenario(s) applied and `policies` added."""
+    """The instance with the named scenario(s) applied and `policies` added
+    (`dumped`: the instance's dump, as `patch` takes it)."""
     policies = list(policies)
     if isinstance(scenario, dict):
         scenario = Scenario.model_validate(scenario)
@@ -168,28 +210,56 @@ def apply_scenario(
     names = scenario_names(scenario)
     for name in names:
         if name not in instance.scenarios:
-            known = listed(instance.scenarios) or "(none)"
-            raise InstanceError([Problem("scenario", f"unknown scenario {name!r}; the instance has: {known}")])
+            raise InstanceError([Problem("scenario", unknown_scenario(name, instance.scenarios))])
     if not names and not policies:
         return instance
-    result = instance
     definitions = instance.scenarios
+    if len(names) > 1:
+        result = _composed(instance, names, policies, locator)
+    elif names:
+        result = patch(instance, definitions[names[0]], names[0], locator, policies, dumped=dumped)
+    else:
+        result = patch(instance, Scenario(), "policies", locator, policies)
+    return result.model_copy(update={"scenarios": definitions, "uncertainty": instance.uncertainty})
+
+
+def _composed(instance: Instance, names: list[str], policies: list, locator: _Locator | None) -> Instance:
+    """Several scenarios, one after the other: patched on one copy of the
+    data and validated once. Where that fails (a composition that breaks a
+    rule, or a value only validation would make usable), each patch is
+    applied and validated in turn, so a problem names the scenario that
+    gives it."""
+    definitions = instance.scenarios
+    data = _instance_data(instance)
+    try:
+        for position, name in enumerate(names):
+            last = position == len(names) - 1
+            _patch_data(data, instance, definitions[name], name, _Locator(), policies if last else ())
+        return parse_instance(data)
+    except (InstanceError, TypeError, ValueError):
+        pass
+    result = instance
     for position, name in enumerate(names):
         last = position == len(names) - 1
         result = patch(result, definitions[name], name, locator, policies if last else ())
-    if not names:
-        result = patch(instance, Scenario(), "policies", locator, policies)
-    result = result.model_copy(update={"scenarios": definitions, "uncertainty": instance.uncertainty})
     return result
+
+
+def applied_scenarios(instance: Instance, locator: _Locator) -> tuple[dict[str, Instance], list[Problem]]:
+    """Each scenario applied alone: the instances it gives, by name, and the
+    problems of those that do not apply cleanly or give an invalid instance."""
+    applied: dict[str, Instance] = {}
+    problems: list[Problem] = []
+    dumped = instance.model_dump(by_alias=True, exclude_none=True) if instance.scenarios else None
+    for name in instance.scenarios:
+        try:
+            applied[name] = apply_scenario(instance, name, locator=locator, dumped=dumped)
+        except InstanceError as error:
+            problems.extend(error.problems)
+    return applied, problems
 
 
 def check_scenarios(instance: Instance, locator: _Locator) -> list[Problem]:
     """Each scenario applies cleanly and gives a valid instance."""
-    problems: list[Problem] = []
-    for name in instance.scenarios:
-        try:
-            apply_scenario(instance, name, locator=locator)
-        except InstanceError as error:
-            problems.extend(error.problems)
-    return problems
+    return applied_scenarios(instance, locator)[1]
 

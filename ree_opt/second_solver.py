@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .solver import CompiledModel, Outcome
+from .solver import CompiledModel, Outcome, fix_integers
 
 #: How CBC's solution file begins, and our status for it.
 CBC_STATUS = {
@@ -101,12 +101,15 @@ def read_solution(path: Path, nrow: int, ncol: int) -> CbcResult:
     return CbcResult("optimal", objective, values, duals)
 
 
-def solve_mps(mps: Path, nrow: int, ncol: int, time_limit: float | None = None) -> CbcResult:
-    """Solve an MPS file with CBC (LP: CLP's dual simplex after presolve)."""
+def solve_mps(mps: Path, nrow: int, ncol: int, time_limit: float | None = None, mip_gap: float | None = None) -> CbcResult:
+    """Solve an MPS file with CBC (an LP: CLP's dual simplex after presolve;
+    integer columns: CBC's branch and cut to `mip_gap`)."""
     solution = mps.with_suffix(".sol")
     command = [cbc_path(), str(mps)]
     if time_limit:
         command += ["-sec", f"{float(time_limit):g}"]
+    if mip_gap is not None:
+        command += ["-ratioGap", f"{float(mip_gap):g}"]
     command += ["-solve", "-printingOptions", "all", "-solution", str(solution)]
     try:
         done = subprocess.run(
@@ -127,37 +130,51 @@ def solve_mps(mps: Path, nrow: int, ncol: int, time_limit: float | None = None) 
     return result
 
 
-def solve_compiled(compiled, time_limit: float | None = None, workdir: str | None = None) -> CbcResult:
+def solve_compiled(compiled, time_limit: float | None = None, workdir: str | None = None,
+                   mip_gap: float | None = None) -> CbcResult:
     """The model HiGHS holds now, solved by CBC: `compiled` is anything that
     keeps a HiGHS model in `.highs` (a CompiledModel, the stochastic
-    extensive form)."""
+    extensive form); integer columns stay integer."""
     highs = compiled.highs
     nrow, ncol = highs.getNumRow(), highs.getNumCol()
     with (nullcontext(workdir) if workdir else tempfile.TemporaryDirectory(prefix="ree-opt-cbc-")) as folder:
         mps = Path(folder) / "model.mps"
         highs.writeModel(str(mps))
-        return solve_mps(mps, nrow, ncol, time_limit)
+        return solve_mps(mps, nrow, ncol, time_limit, mip_gap)
 
 
 def cbc_outcome(
-    compiled: CompiledModel, tie_break_columns: np.ndarray | None = None, time_limit: float | None = None
+    compiled: CompiledModel, tie_break_columns: np.ndarray | None = None, time_limit: float | None = None,
+    mip_gap: float | None = None,
 ) -> Outcome:
-    """What `CompiledModel.solve` returns, from CBC: minimize cost; then,
-    among cost-optimal plans (the same slack as HiGHS's), the least sum of
-    the tie-break columns. Duals are CBC's LP duals of the first solve."""
+    """What `CompiledModel.solve` returns, from CBC: minimize cost (for lumpy
+    builds, CBC's branch and cut, then the builds fixed and the LP solved
+    again for prices, as SPEC section 7 says); then, among cost-optimal
+    plans (the same slack as HiGHS's), the least sum of the tie-break
+    columns. Duals are CBC's LP duals."""
     try:
-        first = solve_compiled(compiled, time_limit)
+        first = solve_compiled(compiled, time_limit, mip_gap=mip_gap if compiled.is_mip else None)
     except SolverUnavailable:
         raise  # an installation problem, not a solver status
     except (OSError, subprocess.SubprocessError) as error:
         return Outcome("error", None, None, None, f"CBC: {error}")
     if first.status != "optimal":
         return Outcome(first.status, None, None, None, first.message)
-    values = first.values
-    if tie_break_columns is not None and len(tie_break_columns):
-        # CBC prints the objective to 8 decimals: allow for its rounding.
-        with compiled.tie_break_model(tie_break_columns, first.objective + 5e-9):
-            second = solve_compiled(compiled, time_limit)
-        if second.status == "optimal":
-            values = second.values[: len(first.values)]
-    return Outcome("optimal", first.objective, values, first.duals)
+    objective = first.objective
+    fixed = fix_integers(compiled.highs, compiled.integer_columns, first.values) if compiled.is_mip else None
+    try:
+        if fixed is not None:
+            first = solve_compiled(compiled, time_limit)
+            if first.status != "optimal":
+                return Outcome(first.status, None, None, None, f"the LP with the builds fixed: {first.message}")
+        values = first.values
+        if tie_break_columns is not None and len(tie_break_columns):
+            # CBC prints the objective to 8 decimals: allow for its rounding.
+            with compiled.tie_break_model(tie_break_columns, first.objective + 5e-9):
+                second = solve_compiled(compiled, time_limit)
+            if second.status == "optimal":
+                values = second.values[: len(first.values)]
+    finally:
+        if fixed is not None:
+            fixed.restore()
+    return Outcome("optimal", objective, values, first.duals)

@@ -15,6 +15,9 @@ import pandas as pd
 
 from .data import COVERED, STOCK, UNTRACKED, ModelData
 from .display import solution_html, solution_summary
+from .model.demand import DELIVERY, SHORTFALL
+from .model.flows import ACTIVITY, BALANCE, CAPACITY, PAID, SALES, STOCK_HELD
+from .model.investment import BUILD
 from .ranging import RawRanging, empty_ranging, ranging_table
 from .solver import CompiledModel, Outcome
 
@@ -26,6 +29,7 @@ BINDING_COLUMNS = ["constraint", "index", "dual", "unit", "meaning"]
 SHARE_COLUMNS = ["product", "period", "covered_t", "delivered_t", "share"]
 STOCK_COLUMNS = ["product", "label", "period", "quantity_t"]
 SALES_COLUMNS = ["product", "period", "quantity_t", "revenue_musd"]
+INVESTMENT_COLUMNS = ["facility", "expansion", "period", "online", "modules", "capacity_t", "capex_musd", "charge_musd"]
 
 TOLERANCE_T = 1e-7
 DUAL_TOLERANCE = 1e-9  # USD million per unit of the row
@@ -60,6 +64,15 @@ class Solution:
     #: What the user should know about the numbers: families of coefficients
     #: that span more than 1e9 (naming the entities), HiGHS's own warnings.
     warnings: list[str] = field(default_factory=list)
+    #: The builds of the plan (SPEC section 7): facility, expansion, period
+    #: (decided), online (first period with capacity; None past the horizon),
+    #: modules, capacity_t (per period at full rate), capex_musd (committed),
+    #: charge_musd (in the objective). Empty without expansions.
+    investments: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=INVESTMENT_COLUMNS))
+    #: The proven relative gap of the integer solve (section 7); 0.0 for an LP.
+    mip_gap: float = 0.0
+    #: Does the instance offer expansions (then `investments` is one of the tables)?
+    has_expansions: bool = False
 
     @property
     def optimal(self) -> bool:
@@ -78,7 +91,7 @@ class Solution:
             "ranging": self.ranging,  # no-limit ends (+-inf): blank cells in a workbook; `meaning` says so
             "stock": self.stock,
             "sales": self.sales,
-        }
+        } | ({"investments": self.investments} if self.has_expansions else {})
 
     def unmet_t(self) -> pd.DataFrame:
         """Unmet tonnes per product and period."""
@@ -114,10 +127,11 @@ def empty_solution(status: str, message: str, name: str = "", scenario=None) -> 
 
 
 class Reader:
-    """Values of one Var component, by key."""
+    """Values of one variable family, by key. `view` is a CompiledModel, or
+    anything with `columns_of(family)` (the first stage of an extensive form)."""
 
-    def __init__(self, compiled: CompiledModel, component, values: np.ndarray):
-        self.keys, cols = compiled.columns_of(component)
+    def __init__(self, view, family, values: np.ndarray):
+        self.keys, cols = view.columns_of(family)
         self.values = values[cols]
 
     def items(self):
@@ -128,14 +142,14 @@ def build_solution(
     data: ModelData, compiled: CompiledModel, outcome: Outcome, scenario: str | None = None
 ) -> Solution:
     name = data.instance.name
-    if outcome.status != "optimal":
+    if outcome.values is None:
         return empty_solution(outcome.status, outcome.message, name, scenario)
-    model, x = compiled.model, outcome.values
+    x = outcome.values
     periods = data.periods
     facilities = {f.id: f for f in data.facilities}
 
-    act = Reader(compiled, model.act, x)
-    paid = dict(Reader(compiled, model.paid, x).items())
+    act = Reader(compiled, ACTIVITY, x)
+    paid = dict(Reader(compiled, PAID, x).items())
     by_facility: dict = {}
     for (f_id, label, _, t), value in act.items():
         by_facility.setdefault((f_id, t), {}).setdefault(label, 0.0)
@@ -157,7 +171,7 @@ def build_solution(
                 rows.append((f_id, f.country, f.stage, label, periods[t], value, price * bought * value / total))
     activity = _sorted(pd.DataFrame(rows, columns=ACTIVITY_COLUMNS), data, ["facility", "label"])
 
-    deliv = Reader(compiled, model.deliv, x)
+    deliv = Reader(compiled, DELIVERY, x)
     delivered: dict = {}
     for (d_index, label, _, t), value in deliv.items():
         entry = data.demand[d_index]
@@ -169,14 +183,7 @@ def build_solution(
     )
     deliveries = _sorted(deliveries, data, ["segment", "product", "label"])
 
-    short_rows = []
-    for (d_index, t), value in Reader(compiled, model.short, x).items():
-        if value > TOLERANCE_T:
-            entry = data.demand[d_index]
-            short_rows.append(
-                (entry.segment, entry.product, periods[t], value, value * entry.shortfall_penalty[t] / 1000.0)
-            )
-    shortfall = pd.DataFrame(short_rows, columns=SHORTFALL_COLUMNS)
+    shortfall = shortfall_table(data, compiled, x)
 
     ranging = ranging_table(
         data,
@@ -195,7 +202,7 @@ def build_solution(
     covered_share = _sorted(pd.DataFrame(share_rows, columns=SHARE_COLUMNS), data, ["product"])
 
     stock_rows, holding = {}, 0.0
-    for (p, label, _, t), value in Reader(compiled, model.inv, x).items():
+    for (p, label, _, t), value in Reader(compiled, STOCK_HELD, x).items():
         holding += value * data.products[p].holding_cost[t] / 1000.0
         stock_rows[(p, label, t)] = stock_rows.get((p, label, t), 0.0) + value
     stock = pd.DataFrame(
@@ -203,7 +210,7 @@ def build_solution(
         columns=STOCK_COLUMNS,
     )
     sale_rows: dict = {}
-    for (p, _, _, t), value in Reader(compiled, model.sell, x).items():
+    for (p, _, _, t), value in Reader(compiled, SALES, x).items():
         sale_rows[(p, t)] = sale_rows.get((p, t), 0.0) + value
     sales = pd.DataFrame(
         [
@@ -214,18 +221,20 @@ def build_solution(
         columns=SALES_COLUMNS,
     )
 
-    breakdown = pd.Series(
-        {
-            "supply": float(activity["cost_musd"].sum()),
-            "holding": holding,
-            "sales": -float(sales["revenue_musd"].sum()),
-            "shortfall": float(shortfall["penalty_musd"].sum()),
-        },
-        name="cost_musd",
-    )
+    lines = {
+        "supply": float(activity["cost_musd"].sum()),
+        "holding": holding,
+        "sales": -float(sales["revenue_musd"].sum()),
+        "shortfall": float(shortfall["penalty_musd"].sum()),
+    }
+    has_expansions = any(f.expansions for f in data.facilities)
+    investments = investment_table(data, compiled, x)
+    if has_expansions:
+        lines["investment"] = float(investments["charge_musd"].sum())
+    breakdown = pd.Series(lines, name="cost_musd")
 
     return Solution(
-        status="optimal",
+        status=outcome.status,
         objective=outcome.objective,
         cost_breakdown=breakdown,
         activity=activity,
@@ -238,14 +247,49 @@ def build_solution(
         sales=sales,
         instance_name=name,
         scenario=scenario,
+        message=outcome.message,
         periods=list(periods),
         ranging=ranging,
+        investments=investments,
+        mip_gap=outcome.mip_gap,
+        has_expansions=has_expansions,
     )
+
+
+def shortfall_table(data: ModelData, view, values: np.ndarray) -> pd.DataFrame:
+    """Unmet demand: one row per demand entry and period with some left unmet."""
+    rows = []
+    for (d_index, t), value in Reader(view, SHORTFALL, values).items():
+        if value > TOLERANCE_T:
+            entry = data.demand[d_index]
+            rows.append((entry.segment, entry.product, data.periods[t], value, value * entry.shortfall_penalty[t] / 1000.0))
+    return pd.DataFrame(rows, columns=SHORTFALL_COLUMNS)
+
+
+def investment_table(data: ModelData, view, values: np.ndarray) -> pd.DataFrame:
+    """The builds: one row per expansion and decision period with modules > 0."""
+    keys, cols = view.columns_of(BUILD)
+    if not len(keys):
+        return pd.DataFrame(columns=INVESTMENT_COLUMNS)
+    found = {(f.id, e.name): (f, e) for f in data.facilities for e in f.expansions}
+    count = data.period_count
+    rows = []
+    for (f_id, name, t), modules in zip(keys, values[cols]):
+        if modules <= TOLERANCE_T:
+            continue
+        facility, expansion = found[(f_id, name)]
+        start = expansion.start(t, int(facility.online_t[-1]))
+        rows.append((
+            f_id, name, data.periods[t], data.periods[start] if start < count else None, float(modules),
+            float(modules) * expansion.capacity_t, float(modules) * expansion.capex_musd,
+            float(modules) * expansion.charge(t, facility),
+        ))
+    return pd.DataFrame(rows, columns=INVESTMENT_COLUMNS)
 
 
 def capacity_duals(compiled: CompiledModel, duals: np.ndarray) -> dict:
     """(facility, t) -> what one more tonne of capacity saves, USD/kg."""
-    keys, rows = compiled.rows_of("capacity")
+    keys, rows = compiled.rows_of(CAPACITY)
     return {key: -duals[row] * 1000.0 for key, row in zip(keys, rows)}
 
 
@@ -269,7 +313,7 @@ def maker_name(data: ModelData, maker: str) -> tuple[str | None, float | None]:
 def marginal_prices(data: ModelData, compiled: CompiledModel, duals: np.ndarray) -> pd.DataFrame:
     """Duals of the balances: what one more tonne of p (label, maker) in t is
     worth to the plan, USD/kg."""
-    keys, rows = compiled.rows_of("balance")
+    keys, rows = compiled.rows_of(BALANCE)
     out = []
     for (p, label, maker, t), row in zip(keys, rows):
         if row < 0:
@@ -279,79 +323,31 @@ def marginal_prices(data: ModelData, compiled: CompiledModel, duals: np.ndarray)
     return pd.DataFrame(out, columns=PRICE_COLUMNS)
 
 
-def _period(data, t):
-    return data.periods[t]
-
-
-def unused_contracts(data: ModelData, compiled: CompiledModel, values: np.ndarray) -> dict:
-    """(facility, t) -> t paid for under take-or-pay but not taken."""
-    taken: dict = {}
-    for (f_id, _, _, t), value in Reader(compiled, compiled.model.act, values).items():
-        taken[(f_id, t)] = taken.get((f_id, t), 0.0) + value
-    return {
-        key: paid - taken.get(key, 0.0)
-        for key, paid in Reader(compiled, compiled.model.paid, values).items()
-        if paid - taken.get(key, 0.0) > TOLERANCE_T
-    }
-
-
-def binding(data: ModelData, compiled: CompiledModel, duals: np.ndarray, values: np.ndarray) -> pd.DataFrame:
-    """The inequality rows with a non-zero dual, largest first, in words; and
-    the take-or-pay floors paid above what the plan takes."""
-    facilities = {f.id: f for f in data.facilities}
+def binding(data: ModelData, compiled, duals: np.ndarray, values: np.ndarray) -> pd.DataFrame:
+    """The rows with a non-zero dual, largest first, in words (each row
+    family's record says how its dual reads, model/families.py), and what
+    a family reads from the plan instead (take-or-pay floors paid above
+    what is taken), in the model's family order."""
     rows = []
-
-    def read(family):
+    builds_fixed = getattr(compiled, "is_mip", False)
+    for family in row_families(compiled):
+        if family.binding is not None:
+            rows += family.binding(data, compiled, family, duals, values)
+        if family.dual is None or (builds_fixed and not family.dual_with_builds_fixed):
+            continue
         keys, index = compiled.rows_of(family)
         for key, row in zip(keys, index):
             if row >= 0 and abs(duals[row]) > DUAL_TOLERANCE:
-                yield key, duals[row]
-
-    for (f_id, t), dual in read("capacity"):
-        value = -dual * 1000.0
-        f = facilities[f_id]
-        rows.append((
-            "capacity", f"{f_id} {_period(data, t)}", value, "USD/kg of activity",
-            f"capacity of {f.name} ({f.country}, {f.stage}) limits the plan in {_period(data, t)}: "
-            f"one more tonne of activity would save USD {value:,.0f}/kg",
-        ))
-    for (f_id, t), unused_t in unused_contracts(data, compiled, values).items():
-        f = facilities[f_id]
-        value = f.cost_usd_per_kg[t]
-        rows.append((
-            "take_or_pay", f"{f_id} {_period(data, t)}", value, "USD/kg paid, not taken",
-            f"the take-or-pay floor of {f.name} in {_period(data, t)} pays for {unused_t:,.0f} t "
-            f"the plan does not take (USD {value * unused_t / 1000:,.2f} million)",
-        ))
-    for (p, t), dual in read("sales_limit"):
-        value = -dual * 1000.0
-        rows.append((
-            "sales_limit", f"{p} {_period(data, t)}", value, "USD/kg sold",
-            f"the sales limit of {p} in {_period(data, t)}: one more tonne sold would earn USD {value:,.0f}/kg",
-        ))
-    for (i, p, t), dual in read("covered_share"):
-        value = -dual * 1000.0
-        rows.append((
-            "covered_share", f"policies[{i}] {p} {_period(data, t)}", value, "USD/kg of covered delivery",
-            f"the covered-share cap on {p} in {_period(data, t)} binds: one more tonne of covered "
-            f"material allowed would save USD {value:,.0f}/kg",
-        ))
-    for (i, p, c, t), dual in read("country_share"):
-        value = -dual * 1000.0
-        rows.append((
-            "country_share", f"policies[{i}] {p} {c} {_period(data, t)}", value, "USD/kg of use",
-            f"the single-country cap on {p} from {c} in {_period(data, t)} binds: one more tonne of "
-            f"use allowed from {c} would save USD {value:,.0f}/kg",
-        ))
-    for (i, p, t), dual in read("average_risk"):
-        value = -dual * 1000.0
-        rows.append((
-            "average_risk", f"policies[{i}] {p} {_period(data, t)}", value, "USD/kg of risk-weighted excess use",
-            f"the average-risk cap on {p} in {_period(data, t)} binds: USD {value:,.0f} per kg of "
-            "risk-weighted excess use (not per kg of product)",
-        ))
+                value = family.dual.scale * duals[row]
+                where, unit, meaning = family.dual.describe(data, key, value)
+                rows.append((family.name, where, value, unit, meaning))
     frame = pd.DataFrame(rows, columns=BINDING_COLUMNS)
     if frame.empty:
         return frame
     order = frame["dual"].abs().sort_values(ascending=False, kind="stable").index
     return frame.loc[order].reset_index(drop=True)
+
+
+def row_families(view) -> list:
+    """The row families' records, in the model's row order."""
+    return [block.family for block in view.model.rows.values()]

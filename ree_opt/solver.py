@@ -1,11 +1,17 @@
-"""Pyomo -> HiGHS, in one place.
+"""The built model -> HiGHS, and the one path every solve takes.
 
-The model's Pyomo variables and its row families (model/common.py) are
-compiled once to a column-wise matrix and passed whole to a
-`highspy.Highs` object that is kept: later solves change bounds, costs and
-coefficients on it in place, so HiGHS starts from the previous basis (see
-plan.py). Columns and rows keep the component and key they came from, so
-values and duals go back on business rows.
+A `BuiltModel` (model/families.py) is compiled once to a column-wise matrix
+(`standard_form`) and passed whole to a `highspy.Highs` object that is
+kept: later solves change bounds, costs and coefficients on it in place, so
+HiGHS starts from the previous basis (see plan.py). Columns and rows keep
+the family and key they came from, so values and duals go back on business
+rows.
+
+`solve_highs` is the one solve path (the plan, the extensive form, the
+wait-and-see and nominal solves, the out-of-sample evaluation): HiGHS run,
+status, values, duals where they exist; a MIP (lumpy expansions, SPEC
+section 7) is solved by branch and cut, its integers fixed, and the LP
+solved again for prices.
 """
 
 from __future__ import annotations
@@ -18,9 +24,9 @@ from dataclasses import dataclass
 
 import highspy
 import numpy as np
-import pyomo.environ as pyo
 from scipy import sparse
 
+from .model.families import BuiltModel, Family
 from .numerics import spans
 
 STATUS = {
@@ -36,6 +42,8 @@ STATUS = {
 
 #: Relative objective slack allowed to the tie-break solve (SPEC section 3).
 TIE_BREAK_SLACK = 1e-9
+#: The relative gap a MIP is solved to unless told otherwise (SPEC section 7).
+DEFAULT_MIP_GAP = 1e-6
 
 
 @dataclass
@@ -43,9 +51,12 @@ class Outcome:
     status: str
     objective: float | None
     values: np.ndarray | None  # column values of the reported plan
-    duals: np.ndarray | None  # row duals of the cost-minimal solve
+    duals: np.ndarray | None  # row duals of the cost-minimal solve (of the LP with the integers fixed, for a MIP)
     message: str = ""
     at_optimum: object = None  # what `solve`'s at_optimum hook read at the cost-minimal solve
+    mip_gap: float = 0.0  # the proven relative gap of a MIP (0.0 for an LP)
+    mip_nodes: int = 0  # branch-and-bound nodes HiGHS explored (0 for an LP)
+    mip_bound: float | None = None  # a MIP's proven dual bound (<= objective; None for an LP)
 
 
 _BANNER_SHOWN = False
@@ -103,42 +114,51 @@ def capture_warnings(highs: highspy.Highs) -> list[str]:
 
 @dataclass
 class StandardForm:
-    """A model as arrays: `row_lower <= matrix @ x <= row_upper`, `x >= col_lower`,
-    cost `cost @ x` (USD million); rows in family order, columns in declaration order."""
+    """A model as arrays: `row_lower <= matrix @ x <= row_upper`,
+    `col_lower <= x <= col_upper`, integer where `integrality`, cost `cost @ x`
+    (USD million); rows in family order, columns in declaration order."""
 
     matrix: sparse.csc_matrix
     row_lower: np.ndarray
     row_upper: np.ndarray
     col_lower: np.ndarray
     cost: np.ndarray
-    row_blocks: dict  # family -> (keys, first row)
+    col_upper: np.ndarray | None = None  # None: no upper bounds
+    integrality: np.ndarray | None = None  # bool per column; None: an LP
 
     @property
     def shape(self) -> tuple[int, int]:
         return self.matrix.shape
 
+    @property
+    def upper(self) -> np.ndarray:
+        return self.col_upper if self.col_upper is not None else np.full(self.shape[1], np.inf)
 
-def standard_form(model: pyo.ConcreteModel) -> StandardForm:
-    """The row families and objective terms of a model as one sparse matrix."""
-    ncol = model.column_count
-    lows = [
-        floors if floors is not None else np.zeros(len(model.columns[name][0]))
-        for name, floors in model.floors.items()
-    ]
-    row_blocks: dict[str, tuple[list, int]] = {}
+
+def standard_form(built: BuiltModel) -> StandardForm:
+    """The row families and cost terms of a built model as one sparse matrix."""
+    ncol = built.column_count
+    blocks = list(built.columns.values())
+    col_lower = np.concatenate(
+        [b.lower if b.lower is not None else np.zeros(len(b)) for b in blocks]
+    ) if blocks else np.zeros(0)
+    col_upper = None
+    if any(b.upper is not None for b in blocks):
+        col_upper = np.concatenate([b.upper if b.upper is not None else np.full(len(b), np.inf) for b in blocks])
+    integrality = None
+    if any(b.integer is not None and b.integer.any() for b in blocks):
+        integrality = np.concatenate([b.integer if b.integer is not None else np.zeros(len(b), dtype=bool) for b in blocks])
     counts, indexes, values, lower, upper = [], [], [], [], []
-    row = 0
-    for family in model.row_families.values():
-        row_blocks[family.name] = (family.keys, row)
-        row += len(family.keys)
-        sizes = np.fromiter((len(t) for t in family.terms), dtype=np.int64, count=len(family.terms))
+    nrow = 0
+    for block in built.rows.values():
+        nrow += len(block.keys)
+        sizes = np.fromiter((len(t) for t in block.terms), dtype=np.int64, count=len(block.terms))
         total = int(sizes.sum())
         counts.append(sizes)
-        indexes.append(np.fromiter((col for t in family.terms for _, col in t), dtype=np.int64, count=total))
-        values.append(np.fromiter((c for t in family.terms for c, _ in t), dtype=float, count=total))
-        lower.append(family.lower)
-        upper.append(family.upper)
-    nrow = row
+        indexes.append(np.fromiter((col for t in block.terms for _, col in t), dtype=np.int64, count=total))
+        values.append(np.fromiter((c for t in block.terms for c, _ in t), dtype=float, count=total))
+        lower.append(block.lower)
+        upper.append(block.upper)
     starts = np.concatenate([[0], np.cumsum(np.concatenate(counts))]) if counts else np.zeros(1, dtype=np.int64)
     by_rows = sparse.csr_matrix(
         (
@@ -151,7 +171,7 @@ def standard_form(model: pyo.ConcreteModel) -> StandardForm:
     del indexes, values
     by_rows.sum_duplicates()  # a trader's input and output of one product share a row
     cost = np.zeros(ncol)
-    terms = model.objective_terms
+    terms = built.objective
     if terms:
         np.add.at(
             cost,
@@ -162,9 +182,10 @@ def standard_form(model: pyo.ConcreteModel) -> StandardForm:
         matrix=by_rows.tocsc(),
         row_lower=np.concatenate(lower) if lower else np.zeros(0),
         row_upper=np.concatenate(upper) if upper else np.zeros(0),
-        col_lower=np.concatenate(lows) if lows else np.zeros(0),
+        col_lower=col_lower,
         cost=cost,
-        row_blocks=row_blocks,
+        col_upper=col_upper,
+        integrality=integrality,
     )
 
 
@@ -177,8 +198,11 @@ def highs_model(
     row_upper: np.ndarray,
     time_limit: float | None = None,
     threads: int | None = None,
+    integrality: np.ndarray | None = None,
+    mip_gap: float | None = None,
 ) -> highspy.Highs:
-    """A silent Highs object holding the LP (infinite bounds as HiGHS's)."""
+    """A silent Highs object holding the model (infinite bounds as HiGHS's;
+    integer columns where `integrality`)."""
     nrow, ncol = matrix.shape
     lp = highspy.HighsLp()
     lp.num_col_ = ncol
@@ -192,15 +216,31 @@ def highs_model(
     lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
     lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
     lp.a_matrix_.value_ = matrix.data
+    if integrality is not None and integrality.any():
+        lp.integrality_ = [
+            highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous for flag in integrality
+        ]
     highs = new_highs()
     if threads:
         highs.setOptionValue("threads", threads)
     if time_limit:
         highs.setOptionValue("time_limit", float(time_limit))
+    if mip_gap is not None:
+        highs.setOptionValue("mip_rel_gap", float(mip_gap))
     status = highs.passModel(lp)
     if status == highspy.HighsStatus.kError:
         raise RuntimeError("HiGHS refused the model (a bug in ree_opt: please report it)")
     return highs
+
+
+def form_highs(form: StandardForm, col_lower=None, col_upper=None, **options) -> highspy.Highs:
+    """A Highs object holding a standard form (bounds overridable)."""
+    return highs_model(
+        form.matrix, form.cost,
+        form.col_lower if col_lower is None else col_lower,
+        form.upper if col_upper is None else col_upper,
+        form.row_lower, form.row_upper, integrality=form.integrality, **options,
+    )
 
 
 def run_highs(highs: highspy.Highs) -> tuple[str, str]:
@@ -224,72 +264,179 @@ def stopped_message(highs: highspy.Highs, status: str, name: str) -> str:
     return f"HiGHS: {name}"
 
 
-class CompiledModel:
-    """A model in a kept HiGHS object, with maps back to the model.
+#: An integer column's value is rounded to the nearest integer when it is fixed.
+INTEGER_TOLERANCE = 1e-6
 
-    Columns are the Pyomo variables in declaration order (each component a
-    contiguous block, model.columns); rows are the model's row families in
-    order.
+
+def solve_highs(
+    highs: highspy.Highs,
+    integer_columns: np.ndarray | None = None,
+    duals: bool = True,
+    at_optimum=None,
+) -> Outcome:
+    """The one solve path: run HiGHS, read its status, objective, values and
+    duals where they exist.
+
+    With `integer_columns` (a MIP): HiGHS's branch and cut, then the
+    integers fixed at the plan found and the LP solved again (prices exist
+    only for an LP), the integrality restored after; `Outcome.objective` is
+    the MIP's, `mip_gap` its proven gap, values and duals the LP's. A MIP
+    stopped by the time limit with a plan returns status `time_limit` with
+    that plan and its gap. `at_optimum(highs)` is called at the LP's optimum,
+    before anything moves HiGHS off it (ranging reads the basis there)."""
+    try:
+        status, name = run_highs(highs)
+    except Exception as error:  # solver trouble is a status, not an exception
+        return Outcome("error", None, None, None, str(error))
+    mip = integer_columns is not None and len(integer_columns) > 0
+    if not mip:
+        if status != "optimal":
+            return Outcome(status, None, None, None, stopped_message(highs, status, name))
+        solution = highs.getSolution()
+        return Outcome(
+            "optimal",
+            float(highs.getInfo().objective_function_value),
+            np.asarray(solution.col_value, dtype=float),
+            np.asarray(solution.row_dual, dtype=float) if duals else None,
+            at_optimum=at_optimum(highs) if at_optimum is not None else None,
+        )
+    info = highs.getInfo()
+    found = getattr(info, "primal_solution_status", 0) == 2 or status == "optimal"
+    if not found:
+        return Outcome(status, None, None, None, stopped_message(highs, status, name))
+    objective = float(info.objective_function_value)
+    gap = float(info.mip_gap) if status != "optimal" or np.isfinite(info.mip_gap) else 0.0
+    gap = max(0.0, gap if np.isfinite(gap) else 0.0)
+    nodes = int(getattr(info, "mip_node_count", 0) or 0)
+    bound = float(getattr(info, "mip_dual_bound", -np.inf))
+    values = np.asarray(highs.getSolution().col_value, dtype=float)
+    fixed = fix_integers(highs, integer_columns, values)
+    try:
+        lp_status, lp_name = run_highs(highs)
+        if lp_status != "optimal":
+            return Outcome(lp_status, None, None, None, f"the LP with the builds fixed ended {lp_name}")
+        solution = highs.getSolution()
+        outcome = Outcome(
+            status, objective,
+            np.asarray(solution.col_value, dtype=float),
+            np.asarray(solution.row_dual, dtype=float) if duals else None,
+            at_optimum=at_optimum(highs) if at_optimum is not None else None,
+            mip_gap=gap,
+            mip_nodes=nodes,
+            mip_bound=min(bound, objective) if np.isfinite(bound) else -np.inf,
+        )
+        if status == "time_limit":
+            outcome.message = (
+                f"HiGHS stopped at the time limit before it proved the builds optimal: the best plan "
+                f"found is reported, within {100 * gap:.3g}% of the optimum"
+            )
+        return outcome
+    finally:
+        fixed.restore()
+
+
+@dataclass
+class FixedIntegers:
+    """Integer columns fixed at a plan's values and made continuous, until `restore()`."""
+
+    highs: highspy.Highs
+    columns: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    values: np.ndarray
+
+    def restore(self) -> None:
+        cols = self.columns.astype(np.int32)
+        self.highs.changeColsBounds(len(cols), cols, self.lower, self.upper)
+        self.highs.changeColsIntegrality(
+            len(cols), cols, np.full(len(cols), highspy.HighsVarType.kInteger, dtype=np.uint8)
+        )
+
+
+def fix_integers(highs: highspy.Highs, columns: np.ndarray, values: np.ndarray) -> FixedIntegers:
+    """Fix the integer columns at the nearest integers of `values` and make
+    the model an LP (the builds as given)."""
+    lp = highs.getLp()
+    cols = np.asarray(columns, dtype=np.int32)
+    lower = np.asarray(lp.col_lower_, dtype=float)[cols]
+    upper = np.asarray(lp.col_upper_, dtype=float)[cols]
+    rounded = np.clip(np.round(values[cols]), lower, upper)
+    highs.changeColsIntegrality(
+        len(cols), cols, np.full(len(cols), highspy.HighsVarType.kContinuous, dtype=np.uint8)
+    )
+    highs.changeColsBounds(len(cols), cols, rounded, rounded)
+    return FixedIntegers(highs, cols, lower, upper, rounded)
+
+
+class CompiledModel:
+    """A built model in a kept HiGHS object, with maps back to the model.
+
+    Columns are the families' columns in declaration order (each family a
+    contiguous block); rows are the model's row families in order.
     """
 
-    def __init__(self, model: pyo.ConcreteModel, time_limit: float | None = None, threads: int | None = None):
+    def __init__(self, model: BuiltModel, time_limit: float | None = None, threads: int | None = None,
+                 mip_gap: float = DEFAULT_MIP_GAP):
         self.model = model
         form = standard_form(model)
-        self.row_blocks = form.row_blocks
+        self.row_blocks = {name: (block.keys, start) for name, block, start in _row_starts(model)}
         # `base_cost` as built; `cost` as set now (a sweep may scale it).
         self.base_cost = form.cost
         self.cost = self.base_cost.copy()
         self.offset = 0.0
         nrow, ncol = form.shape
+        self.integer_columns = np.flatnonzero(form.integrality) if form.integrality is not None else np.zeros(0, dtype=np.int64)
         # The range of each family of numbers, for warnings (numerics.py).
         self.spans = spans(form.matrix, form.cost, form.col_lower, form.row_lower, form.row_upper)
-        self.highs = highs_model(
-            form.matrix, self.cost, form.col_lower, np.full(ncol, np.inf),
-            form.row_lower, form.row_upper, time_limit, threads,
-        )
+        self.highs = form_highs(form, time_limit=time_limit, threads=threads,
+                                mip_gap=mip_gap if len(self.integer_columns) else None)
         self.row_count = nrow
 
     # -- maps back to the model -------------------------------------------------
-    def columns_of(self, component) -> tuple[list, np.ndarray]:
-        """Keys of a Var component and their columns."""
-        keys, start = self.model.columns[component.name]
+    def columns_of(self, family: Family) -> tuple[list, np.ndarray]:
+        """Keys of a variable family and their columns."""
+        return self.model.columns_of(family)
+
+    def rows_of(self, family: Family) -> tuple[list, np.ndarray]:
+        """Keys of a row family and their rows (empty if it has none)."""
+        if family.name not in self.row_blocks:
+            return [], np.zeros(0, dtype=np.int64)
+        keys, start = self.row_blocks[family.name]
         return keys, np.arange(start, start + len(keys), dtype=np.int64)
 
-    def rows_of(self, family: str) -> tuple[list, np.ndarray]:
-        """Keys of a row family and their rows."""
-        keys, start = self.row_blocks[family]
-        return keys, np.arange(start, start + len(keys), dtype=np.int64)
+    @property
+    def is_mip(self) -> bool:
+        return len(self.integer_columns) > 0
 
     # -- solving ---------------------------------------------------------------
-    def _run(self) -> tuple[str, str]:
-        return run_highs(self.highs)
+    def solve(self, tie_break_columns: np.ndarray | None = None, at_optimum=None, duals: bool = True) -> Outcome:
+        """Minimize cost; then, among cost-optimal plans, the tie-break columns
+        (for a MIP: among plans with its builds, SPEC section 7).
 
-    def solve(self, tie_break_columns: np.ndarray | None = None, at_optimum=None) -> Outcome:
-        """Minimize cost; then, among cost-optimal plans, the tie-break columns.
-
-        `at_optimum(self)` is called right after the cost-minimal solve, while
-        HiGHS still holds its optimal basis (before the tie-break solve moves
-        it): ranging reads it there (ranging.py). Its result is
+        `at_optimum(self)` is called right after the cost-minimal (LP) solve,
+        while HiGHS still holds its optimal basis (before the tie-break solve
+        moves it): ranging reads it there (ranging.py). Its result is
         `Outcome.at_optimum`."""
-        try:
-            status, name = self._run()
-        except Exception as error:  # solver trouble is a status, not an exception
-            return Outcome("error", None, None, None, str(error))
-        if status != "optimal":
-            return Outcome(status, None, None, None, stopped_message(self.highs, status, name))
-        solution = self.highs.getSolution()
-        values = np.asarray(solution.col_value, dtype=float)
-        duals = np.asarray(solution.row_dual, dtype=float)
-        objective = float(self.highs.getInfo().objective_function_value)
-        extra = at_optimum(self) if at_optimum is not None else None
-        if tie_break_columns is not None and len(tie_break_columns):
-            values = self._least_of(tie_break_columns, objective, values)
-        return Outcome("optimal", objective, values, duals, at_optimum=extra)
+        hook = (lambda _highs: at_optimum(self)) if at_optimum is not None else None
+        if not self.is_mip:
+            outcome = solve_highs(self.highs, duals=duals, at_optimum=hook)
+            if outcome.values is not None and tie_break_columns is not None and len(tie_break_columns):
+                outcome.values = self._least_of(tie_break_columns, outcome.objective, outcome.values)
+            return outcome
+        outcome = solve_highs(self.highs, self.integer_columns, duals=duals, at_optimum=hook)
+        if outcome.values is not None and tie_break_columns is not None and len(tie_break_columns):
+            fixed = fix_integers(self.highs, self.integer_columns, outcome.values)
+            try:
+                lp_objective = float(self.cost @ outcome.values) + self.offset
+                outcome.values = self._least_of(tie_break_columns, lp_objective, outcome.values)
+            finally:
+                fixed.restore()
+        return outcome
 
     def _least_of(self, columns: np.ndarray, objective: float, values: np.ndarray) -> np.ndarray:
         """Among plans within the objective slack, the one with least sum of `columns`."""
         with self.tie_break_model(columns, objective):
-            status, _ = self._run()
+            status, _ = run_highs(self.highs)
             if status == "optimal":
                 values = np.asarray(self.highs.getSolution().col_value, dtype=float)
         return values
@@ -315,3 +462,10 @@ class CompiledModel:
             highs.deleteRows(1, np.array([self.row_count], dtype=np.int32))
             highs.changeColsCost(ncol, everything, self.cost)
             highs.changeObjectiveOffset(self.offset)
+
+
+def _row_starts(model: BuiltModel):
+    start = 0
+    for name, block in model.rows.items():
+        yield name, block, start
+        start += len(block.keys)

@@ -25,7 +25,7 @@ def test_premium_text_shows_the_answer(capsys, spec_example):
     assert "of which unmet-demand penalty    USD       360.00 million" in out
     assert "ndpr_oxide   900" in out
     assert "ndpr_oxide 2027" in out
-    assert "covered-share cap on ndpr_oxide in 2026 binds" in out
+    assert "covered-share cap on NdPr oxide in 2026 binds" in out
     assert len(out.splitlines()) < 40  # under a screen
 
 
@@ -109,3 +109,71 @@ def test_solve_lists_the_tightest_ranges(capsys, spec_example):
     lynas = rows[("cost", "lynas_ndpr", 2027)]
     assert (lynas["lower"], lynas["upper"]) == (pytest.approx(76.3333333), pytest.approx(97.3571429))
     assert rows[("cost", "lynas_ndpr", 2028)]["upper"] is None
+
+
+# --------------------------------------------------------------------------
+# Small things a first-time user trips on (issue 19, item 12)
+
+
+def test_help_shows_a_single_percent_sign(capsys):
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--help"])
+    out = capsys.readouterr().out
+    assert "with a 95% interval" in out and "%%" not in out
+
+
+@pytest.mark.parametrize("option, value, expected", [
+    ("--omega", "1.5", "argument --omega: expected a number in [0, 1], got '1.5'"),
+    ("--alpha", "1", "argument --alpha: expected a number in [0, 1), got '1'"),
+    ("--omega", "x", "argument --omega: expected a number in [0, 1], got 'x'"),
+])
+def test_a_bad_omega_or_alpha_is_the_commands_problem_not_the_instances(capsys, spec_example, option, value, expected):
+    with pytest.raises(SystemExit) as stopped:
+        main(["stochastic", str(spec_example), option, value])
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2
+    assert expected in err and "the instance has" not in err
+
+
+def test_a_mistyped_scenario_gets_a_did_you_mean(capsys, spec_example):
+    code, _, err = run(capsys, "premium", spec_example, "-s", "licences_25")
+    assert code == 2
+    assert "unknown scenario 'licences_25' (did you mean 'licences_25pct'?); the instance has: " in err
+    code, _, err = run(capsys, "premium", spec_example, "-s", "zzz")  # nothing close: no guess
+    assert "unknown scenario 'zzz'; the instance has" in err
+
+
+@pytest.mark.parametrize("command", ["solve", "premium"])
+def test_out_prints_a_wrote_line(capsys, spec_example, tmp_path, command):
+    target = tmp_path / f"{command}.xlsx"
+    code, out, _ = run(capsys, command, spec_example, "--out", target)
+    assert code == 0
+    assert out.splitlines()[-1] == f"wrote {target} ({target.stat().st_size / 1024:,.0f} KB)"
+    code, out, _ = run(capsys, command, spec_example, "--out", tmp_path / "tables")
+    assert out.splitlines()[-1].startswith("wrote ") and out.splitlines()[-1].endswith(f"CSV tables to {tmp_path / 'tables'}")
+
+
+def test_a_problem_in_a_facility_names_its_id(capsys, tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        "periods: [2026]\nproducts: {ox: {shortfall_penalty: 1}}\nfacilities:\n"
+        "  - {id: au, country: AU, stage: mine, outputs: {ox: 1}, capacity: 1, cost: 1}\n"
+        "  - {id: lynas_malaysia_hre1, country: MY, stage: mine, outputs: {ox: 1}, capacity: -5, cost: 1}\n"
+        "demand:\n  - {segment: ev, product: oxx, quantity: 1}\n"
+    )
+    code, _, err = run(capsys, "validate", path)
+    assert code == 2
+    assert f"{path}:5: facilities[1] (lynas_malaysia_hre1).capacity: expected a number >= 0.0 (got -5)" in err
+    assert (f"{path}:7: demand[0] (ev / oxx).product: unknown product 'oxx' (did you mean 'ox'?); products are: ox"
+            in err)
+
+
+def test_the_readmes_command_table_is_one_table():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = text[text.index("## The command line"):]
+    rows = section[section.index("| command |"):].split("\n\n")[0].splitlines()
+    commands = {row.split("`")[1].split()[1] for row in rows[2:]}
+    assert {"validate", "solve", "premium", "convert", "compare", "sweep", "report", "stochastic", "evaluate",
+            "schema"} <= commands

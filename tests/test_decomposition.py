@@ -19,7 +19,7 @@ from test_stochastic import licence_gamble, offtake_gamble
 
 import ree_opt
 from ree_opt.cli import main as ree_opt_main
-from ree_opt.solver import highs_model, run_highs
+from ree_opt.solver import highs_model, solve_highs
 from ree_opt.stochastic.decomposition import decompose, main
 from ree_opt.stochastic.twostage import KeptFuture, two_stage
 
@@ -92,22 +92,25 @@ def test_a_looser_gap_stops_sooner_with_a_certified_bound():
     assert loose.bound <= optimum * (1 + 1e-9) <= loose.objective * (1 + 1e-9)
 
 
-def master_vertices(two, lps, room, directions=6, seed=0):
-    """Vertices of the first-stage polytope (the first-stage rows within the
-    variables' bounds), maximising random directions and their negatives."""
+def master_vertices(two, lps, directions=6, seed=0):
+    """Vertices of the master's polytope (the first-stage rows, and what the
+    module counts and budgets imply for the first stage, within the
+    variables' bounds), maximising random directions and their negatives;
+    whole modules where builds are lumpy."""
     lp = lps[0]
-    rows = lp.matrix.tocsr()[lp.first_rows][:, lp.first].tocsc()
+    rows, row_lower, row_upper = lp.master_rows()
     lower = lp.col_lower[lp.first]
-    upper = np.where(np.isfinite(room), room, 1e6)  # a big box where the rows bound already
+    upper = np.minimum(two.first_upper, lp.col_upper[lp.first])
     rng = np.random.default_rng(seed)
     found = []
     for _ in range(directions):
         direction = rng.normal(size=len(lower))
         for sign in (1.0, -1.0):
-            highs = highs_model(rows, sign * direction, lower, upper, lp.row_lower[lp.first_rows], lp.row_upper[lp.first_rows])
-            status, _ = run_highs(highs)
-            assert status == "optimal"
-            found.append(np.asarray(highs.getSolution().col_value))
+            highs = highs_model(rows.tocsc(), sign * direction, lower, upper, row_lower, row_upper,
+                                integrality=lp.first_integer if lp.first_integer.any() else None)
+            outcome = solve_highs(highs, np.flatnonzero(lp.first_integer), duals=False)
+            assert outcome.status == "optimal"
+            found.append(outcome.values)
     return found
 
 
@@ -115,13 +118,13 @@ def master_vertices(two, lps, room, directions=6, seed=0):
 def test_recourse_is_complete_on_the_first_stage_rows(case):
     """The claim of decomposition.py's docstring: every first stage that
     meets the first-stage rows leaves every future a second stage (only
-    optimality cuts are needed). Checked at vertices of that polytope (with
-    reservations and payments up to their bounds, the rest up to 10^6 t)."""
+    optimality cuts are needed). Checked at vertices of the master's
+    polytope, every first-stage variable up to its bound (the baseline's
+    first-stage builds among them: whole modules, the module counts met)."""
     root = Path(__file__).resolve().parent.parent
     two = two_stage(root / case if isinstance(case, str) else case)
     lps = [two.build(p) for p in range(len(two.futures))]
-    room = np.max([lp.room for lp in lps], axis=0)
-    vertices = master_vertices(two, lps, room)
+    vertices = master_vertices(two, lps)
     kept = [KeptFuture(lp) for lp in lps]
     for x in vertices:
         for future, model in zip(two.futures, kept):
@@ -135,8 +138,7 @@ def test_the_cut_is_a_valid_under_estimator():
     reduced costs of the fixed first stage are a subgradient)."""
     two = two_stage(spec_futures())
     lps = [two.build(p) for p in range(len(two.futures))]
-    room = np.max([lp.room for lp in lps], axis=0)
-    x, y = master_vertices(two, lps, room, directions=1)
+    x, y = master_vertices(two, lps, directions=1)
     for lp in lps:
         at_x, at_y = KeptFuture(lp), KeptFuture(lp)
         _, cost_x, gradient, _ = at_x.at(x)

@@ -25,7 +25,7 @@ def test_solution_repr_is_a_readable_summary():
     assert lines[0] == "Solution 'known-answer': optimal, cost USD 6.20 million"
     assert lines[1] == "  supply 6.20 | holding 0.00 | sales -0.00 | unmet-demand penalty 0.00"
     assert lines[2] == "  2026: 100 t delivered (0.0% covered), 0 t unmet; 2 facilities in 2 countries"
-    assert lines[3].startswith("  binds hardest: capacity of a (AU, separation) limits the plan in 2026")
+    assert lines[3] == "  binds hardest: capacity of a (AU) binds in 2026: USD 30,000 saved per extra tonne of ox separation capacity"
     assert lines[4] == (
         "  tightest range: b may cost up to USD 200.0/kg in 2026 and the plan holds (now 80.0); "
         "below USD 50.0/kg it may take more"

@@ -59,7 +59,7 @@ def test_the_spec_plan_is_evaluated_on_a_kept_model_changed_in_place():
     plan = ree_opt.solve_stochastic(case, value_of_information=False)
     result = ree_opt.evaluate(case, plan, sample={"n": 400, "seed": 3}, replications=0)
     assert len(result.futures) == 8  # 400 draws of 8 combinations, merged
-    assert result.kept_model_reuses == 0  # 8 runs of one future each: nothing to reuse
+    assert result.kept_model_reuses == 8  # every future on the worker's template, changed in place
     assert result.futures["probability"].sum() == A(1.0)
     assert result.futures["shortfall_t"].min() >= 0
 
@@ -162,3 +162,65 @@ def test_evaluate_command(tmp_path, capsys):
     assert "expected cost" in screen and "95%" in screen and "gap" in screen
     assert main(["evaluate", str(SPEC_EXAMPLE)]) == 2
     assert "no `uncertainty` section" in capsys.readouterr().err
+
+
+def test_the_template_costs_each_future_as_its_own_model_does():
+    """The evaluation's template (stochastic/template.py: every facility active
+    and paid for in every period, every demand row, every added policy) gives
+    each future the optimum of the future's own model with the plan's first
+    stage fixed: on the rich generated futures (slips, licence levels, an
+    embargo that adds policies, demand paths, price shocks)."""
+    from ree_opt.stochastic.evaluate import Setup, _solve_alone, _worker
+    from ree_opt.stochastic.solve import tracked_in_every_future
+
+    path = "instances/sampled/baseline_futures.yaml"
+    plan = ree_opt.solve_stochastic(path, sample={"n": 4, "seed": 7}, value_of_information=False)
+    instance = ree_opt.load_instance(path)
+    futures = enumerate_futures(instance.uncertainty, {"n": 12, "seed": 5})
+    setup = Setup(instance, tracked_in_every_future(instance, instance.uncertainty), 1, plan.first_stage_values, "t1")
+    base, template = _worker(setup)
+    assert template.unplaced == 0
+    embargoes = 0
+    for future in futures:
+        data = template.future_data(base, future.scenarios)
+        in_place = template.solve(data)
+        alone, _ = _solve_alone(setup, base, future.scenarios)
+        assert in_place.status == alone.status == "optimal"
+        assert in_place.objective == A(alone.objective, rel=1e-7)
+        embargoes += "cn_embargo" in future.scenario
+    assert embargoes  # a future that adds policies is among them
+
+
+def test_a_negative_gap_estimate_is_noise_clipped_at_zero_with_the_bounds_in_order():
+    """licence_gamble(60) enumerated: the plan gambles (1.0 with licences, 10.0
+    without, objective 5.5 = the lower bound). Out of sample on 20 draws with
+    a share q < 1/2 of cuts its mean is 1 + 9 q < 5.5: the point estimate
+    1 + 9 q - 5.5 is negative, which only noise gives. The gap is 0, its 95%
+    bound max(0, estimate + 1.645 se) with se the out-of-sample mean's (the
+    lower bound is exact), and the bounds stay in order (5.5, 5.5)."""
+    from ree_opt.stochastic.evaluate import Z_95, Z_95_ONE_SIDED
+    from ree_opt.stochastic.text import evaluation_text
+
+    case = licence_gamble(60.0)
+    plan = ree_opt.solve_stochastic(case, value_of_information=False)
+    uncertainty = Uncertainty.model_validate(case["uncertainty"])
+    seed = next(s for s in range(50) if sum(
+        f.probability for f in enumerate_futures(uncertainty, {"n": 20, "seed": s}) if f.scenarios) < 0.4)
+    q = sum(f.probability for f in enumerate_futures(uncertainty, {"n": 20, "seed": seed}) if f.scenarios)
+    result = ree_opt.evaluate(case, plan, sample={"n": 20, "seed": seed}, replications=2)
+    gap = result.gap
+    assert gap.lower == A(5.5) and gap.upper == A(1 + 9 * q)
+    assert gap.estimate == A(1 + 9 * q - 5.5) and gap.estimate < 0 and gap.noise
+    assert gap.gap == 0.0
+    low, high = result.confidence_interval
+    error = (high - low) / (2 * Z_95)
+    assert gap.gap_bound_95 == A(max(0.0, 1 + 9 * q - 5.5 + Z_95_ONE_SIDED * error)) and gap.gap_bound_95 >= 0
+    assert gap.bounds == (A(5.5), A(5.5))
+    summary = result.summary()
+    assert summary["gap_lower_musd"] <= summary["gap_upper_musd"]
+    assert summary["gap_musd"] == 0.0 and summary["gap_estimate_musd"] == A(1 + 9 * q - 5.5)
+    screen = evaluation_text(result, plan, "gamble")
+    assert "optimality gap (SAA estimate)            USD         0.00 million; 95% bound USD" in screen
+    assert f"point estimate USD {1 + 9 * q - 5.5:,.2f} million: below 0, which only sampling noise gives" in screen
+    assert "lower bound USD 5.50 million: the plan's own optimum over every combination" in screen
+    assert f"upper bound USD 5.50 million: the out-of-sample estimate (USD {1 + 9 * q:,.2f} million) fell below" in screen

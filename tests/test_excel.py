@@ -100,17 +100,17 @@ def test_problems_name_sheet_and_cell_all_at_once(tmp_path, spec_example):
     set_cell(book["scenarios"], 3, "set", "{no_such_plant: {availability: 0.25}}")
     book.save(path)
     assert problems_of(path) == [
-        f"{path} facilities!G2: facilities[0].outputs: not valid YAML in the cell: expected ',' or '}}', but got '<stream end>'",
-        f"{path} facilities!{extra}2: facilities[0].capcity: unknown key (misspelt?); it is not part of the format",
-        f"{path} facilities!H3: facilities[1].capacity: expected a number >= 0.0 (got -5)",
-        f"{path} facilities!D4: facilities[2].country: expected an ISO 3166-1 alpha-2 country code (e.g. AU, CN, US), got 'XX'",
+        f"{path} facilities!G2: facilities[0] (lynas_ndpr).outputs: not valid YAML in the cell: expected ',' or '}}', but got '<stream end>'",
+        f"{path} facilities!{extra}2: facilities[0] (lynas_ndpr).capcity: unknown key (misspelt?); it is not part of the format",
+        f"{path} facilities!H3: facilities[1] (iluka_eneabba).capacity: expected a number >= 0.0 (got -5)",
+        f"{path} facilities!D4: facilities[2] (cn_ndpr_export).country: expected an ISO 3166-1 alpha-2 country code (e.g. AU, CN, US), got 'XX'",
     ]
     # once the facilities are mended, the scenario's bad reference shows, at its cell
     book = openpyxl.load_workbook(workbook_of(spec_example, tmp_path, "second.xlsx"))
     set_cell(book["scenarios"], 3, "set", "{no_such_plant: {availability: 0.25}}")
     set_cell(book["facilities"], 2, "cost", None)  # a required field left empty: its row
     book.save(path)
-    assert problems_of(path) == [f"{path} facilities!2:2: facilities[0].cost: required field is missing"]
+    assert problems_of(path) == [f"{path} facilities!2:2: facilities[0] (lynas_ndpr).cost: required field is missing"]
     set_cell(book["facilities"], 2, "cost", 85)
     book.save(path)
     assert problems_of(path) == [
@@ -142,7 +142,7 @@ def test_aliases_are_refused_in_a_cell(tmp_path, spec_example):
     set_cell(book["facilities"], 2, "outputs", "{ndpr_oxide: &x 1.0, la_ce_oxide: *x}")
     book.save(path)
     assert problems_of(path)[0] == (
-        f"{path} facilities!G2: facilities[0].outputs: not valid YAML in the cell: "
+        f"{path} facilities!G2: facilities[0] (lynas_ndpr).outputs: not valid YAML in the cell: "
         "anchors and aliases (&, *) are not allowed in a cell"
     )
 
@@ -197,4 +197,69 @@ def test_uncertainty_offtake_and_end_of_horizon_round_trip(tmp_path, spec_exampl
     book.save(path)
     assert problems_of(path) == [
         f"{path} events!2:2: uncertainty.events[0].outcomes: the probabilities of event 'licences' must sum to 1, got 1.1"
+    ]
+
+
+EXPANDING = {
+    "name": "two plants", "periods": [2026, 2027], "discount_rate": 0.05,
+    "products": {"ndpr_oxide": {"shortfall_penalty": 50}},
+    "facilities": [
+        {"id": "plant", "country": "AU", "stage": "separation", "outputs": {"ndpr_oxide": 1.0}, "capacity": 0,
+         "cost": 10, "expansions": [{"name": "m", "capacity": 100, "capex": 1.5, "ramp_up": [0.5], "modules": 2},
+                                    {"name": "n", "capacity": 50, "capex": 1, "lumpy": False, "earliest": 2027}]},
+        {"id": "cn", "country": "CN", "stage": "separation", "outputs": {"ndpr_oxide": 1.0}, "capacity": 100, "cost": 12},
+    ],
+    "demand": [{"segment": "d", "product": "ndpr_oxide", "quantity": 200}],
+}
+
+
+def test_expansions_go_on_their_own_sheet_and_come_back(tmp_path):
+    """One row per expansion on the `expansions` sheet, its facility named;
+    the round trip gives the same instance, and a bad cell there is located."""
+    instance = ree_opt.load_instance(EXPANDING)
+    target = tmp_path / "expanding.xlsx"
+    target.write_bytes(instance_workbook(instance))
+    book = openpyxl.load_workbook(target)
+    sheet = book["expansions"]
+    assert header(sheet)[:3] == ["facility", "name", "capacity"]
+    assert [row[:2] for row in sheet.iter_rows(min_row=2, values_only=True)] == [("plant", "m"), ("plant", "n")]
+    assert "expansions" not in header(book["facilities"])
+    assert ree_opt.load_instance(target) == instance
+    set_cell(sheet, 3, "capacity", "lots")
+    set_cell(sheet, 2, "facility", "nowhere")
+    book.save(target)
+    found = problems_of(target)
+    assert any("expansions!A2" in p and "nowhere" in p for p in found)
+    assert any("expansions!C3" in p and "expected a number" in p for p in found)
+
+
+def test_three_bad_cells_give_three_problems_at_once(tmp_path):
+    """Issue 19's workbook: a capacity with its unit typed in (H4), a cost in
+    words (V5) and "n/a" in a per-period capacity column of a row that gives
+    its capacity in the plain column (L3). All three at once, each at its cell
+    and naming the facility; the per-period one used to hide the others."""
+    path = workbook_of(ROOT / "instances" / "baseline.yaml", tmp_path)
+    book = openpyxl.load_workbook(path)
+    facilities = book["facilities"]
+    assert (facilities["H1"].value, facilities["L1"].value, facilities["V1"].value) == (
+        "capacity", "capacity[2029]", "cost")
+    facilities["H4"], facilities["V5"], facilities["L3"] = "10,500 t", "eighty", "n/a"
+    book.save(path)
+    assert problems_of(path) == [
+        f"{path} facilities!L3: facilities[1] (lynas_kalgoorlie).capacity: give capacity either in one column "
+        "or per period (capacity[...]), not both",
+        f"{path} facilities!H4: facilities[2] (lynas_malaysia_light).capacity: expected a number or a mapping "
+        "(got '10,500 t')",
+        f"{path} facilities!V5: facilities[3] (lynas_malaysia_hre1).cost: expected a number or a mapping (got 'eighty')",
+    ]
+
+
+def test_an_answer_workbook_given_as_an_instance_gets_one_hint(tmp_path, capsys, spec_example):
+    answer = tmp_path / "premium.xlsx"
+    assert main(["premium", str(spec_example), "--out", str(answer)]) == 0
+    assert capsys.readouterr().out.rstrip().endswith(f"wrote {answer} ({answer.stat().st_size / 1024:,.0f} KB)")
+    assert problems_of(answer) == [
+        f"{answer}: this is an answer workbook written by ree-opt (it opens on a `summary` sheet), not an "
+        "instance: give the instance itself (YAML, JSON, or a workbook made by `ree-opt convert INSTANCE.yaml "
+        "INSTANCE.xlsx`, with sheets instance, products, facilities, ...)"
     ]

@@ -104,3 +104,36 @@ def test_ph_refuses_an_instance_without_uncertainty(capsys):
 
     assert main([str(SPEC_EXAMPLE)]) == 2
     assert "no `uncertainty` section" in capsys.readouterr().err
+
+
+SURGE = {
+    "name": "surge", "periods": [2026, 2027], "discount_rate": 0,
+    "products": {"ndpr_oxide": {"shortfall_penalty": 50}},
+    "facilities": [{"id": "plant", "country": "AU", "stage": "separation", "outputs": {"ndpr_oxide": 1.0},
+                    "capacity": 0, "cost": 10, "expansions": [
+                        {"name": "m", "capacity": 100, "capex": 2.5, "life_years": 2, "build_months": 12,
+                         "earliest": 2026, "latest": 2026}]}],
+    "demand": [{"segment": "buyer", "product": "ndpr_oxide", "quantity": {2026: 0, 2027: 50}}],
+    "scenarios": {"surge": {"scale": [{"where": {}, "field": "quantity", "factor": 3}]}},
+    "uncertainty": {"reveal": 2027, "events": [
+        {"name": "demand", "outcomes": [{"probability": 0.5}, {"scenario": "surge", "probability": 0.5}]}]},
+}
+
+
+def test_ph_refuses_lumpy_builds_and_relaxes_them_when_told(tmp_path, capsys):
+    """The build decided before a surge (tests/test_investment.py) is lumpy:
+    PH refuses it, naming --relax. Relaxed, a fraction x of the module costs
+    2.5 x and serves 100 x t in 2027. For x <= 0.5 both futures use it all:
+    E = 2.5 x + 0.5 (2.5 - 4 x) + 0.5 (7.5 - 4 x) = 5 - 1.5 x; beyond, the
+    normal future (50 t) is served and E = 2.5 x + 0.25 + 0.5 (7.5 - 4 x)
+    = 4 + 0.5 x. So x = 0.5 and E = 4.25, below the lumpy 4.5."""
+    from ree_opt.ph import main
+
+    path = tmp_path / "surge.yaml"
+    path.write_text(yaml.safe_dump(SURGE))
+    assert main([str(path)]) == 2
+    assert "--relax" in capsys.readouterr().err
+    objective, bound, gap, screen = ph(path, "--relax", "--iterations", "60", "--extensive", "--gap", "1e-4")
+    optimum = float(next(line for line in screen.splitlines() if line.startswith("extensive form: ")).split(": ")[1])
+    assert optimum == pytest.approx(4.25)
+    assert bound <= optimum + 1e-6 and abs(objective - optimum) <= 0.01 * optimum

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 from browser import Browser, chromium_path
-from builders import demand, facility, instance
+from builders import demand, facility, instance, two_funded_plants
 
 import ree_opt
 from ree_opt.analysis import premium_curve, sweep, tornado
@@ -21,7 +21,7 @@ from ree_opt.outputs import OutputError
 from ree_opt.ranging import tightest
 from ree_opt.report import build_report, collect, layout, report_factors
 from ree_opt.report import numbers as fmt
-from ree_opt.report.data import DEFAULT_SHARES, RANGING_TOP, SECTIONS
+from ree_opt.report.data import DEFAULT_SHARES, RANGING_TOP, numbered_sections, step_count
 
 SPEC_EXAMPLE = Path(__file__).resolve().parent / "instances" / "spec_example.yaml"
 A = pytest.approx
@@ -51,7 +51,8 @@ class Numbers(HTMLParser):
             value = attrs.get("data-value")
             self._cell = ["", None if value is None else float(value)]
         elif attrs.get("data-key"):
-            self._key = [attrs["data-key"], "", float(attrs["data-value"])]
+            value = attrs.get("data-value")
+            self._key = [attrs["data-key"], "", None if value is None else float(value)]
 
     def handle_data(self, data):
         if self._cell is not None:
@@ -140,12 +141,20 @@ def test_html_shows_the_library_numbers(spec_report):
     comparison = ree_opt.non_china_premium(SPEC_EXAMPLE, by_product=True)
     page = Numbers(html.read_text())
     summary = comparison.summary()
-    for key in ("premium_musd", "baseline_musd", "non_china_musd"):
+    for key in ("supply_premium_musd", "premium_musd"):
         text, value = page.keys[key]
         assert value == A(summary[key], rel=1e-12)
         assert text == fmt.musd(summary[key])
-    assert page.keys["premium_musd"][0] == "466.0"  # SPEC example: 893.1725 - 427.14375
+    # SPEC example: 893.1725 - 427.14375 in all, of which 900 t unmet at 400 USD/kg = 360 of penalty
+    assert page.keys["premium_musd"][0] == "466.0"
+    assert page.keys["supply_premium_musd"][0] == "106.0"  # the first card: no assumed penalty in it
     assert page.keys["unmet_non_china_t"][0] == "900"
+    assert page.keys["first_clean_period"] == ("2027", None)  # 2026 is short; a year, not a number
+    costs = {row[0][0]: row for row in page.tables["table-costs"]}
+    assert costs["Least-cost (baseline) plan"][3][1] == A(summary["baseline_musd"], rel=1e-12)
+    assert costs["Non-China plan"][3][1] == A(summary["non_china_musd"], rel=1e-12)
+    assert costs["Non-China plan"][2][1] == A(360.0)
+    assert costs["Non-China premium"][1][1] == A(summary["supply_premium_musd"], rel=1e-12)
 
     (product,) = page.tables["table-products"]
     assert product[0][0] == "NdPr oxide"
@@ -182,7 +191,7 @@ def test_markdown_and_csv_show_the_same_numbers(spec_report, tmp_path):
     data, _ = spec_report
     markdown = build_report(SPEC_EXAMPLE, tmp_path / "memo.md", format="md", data=data)
     text = markdown.read_text()
-    assert "USD 466.0 million more" in text
+    assert "costs USD 106.0 million more in supply" in text and "USD 466.0 million in all" in text
     for chart in ("mix", "prices", "curve", "tornado"):
         image = tmp_path / f"memo-{chart}.png"
         assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -312,7 +321,11 @@ def test_report_opens_in_chromium(browser, spec_report, tmp_path):
     assert browser.errors() == []
     assert browser.dialogs() == []
     assert browser.requests() == [html.as_uri()]  # offline: nothing fetched but the file
-    for section, title in [s for s in SECTIONS if s[0] != "uncertainty"]:  # the SPEC example has no uncertainty
+    data, _ = spec_report
+    sections = numbered_sections(data)
+    assert [key for key, _ in sections] == ["answer", "mix", "binding", "prices", "curve", "tornado", "inputs"]
+    assert sections[-1][1] == "7. Appendix: scenarios, assumptions and sources"  # no uncertainty: no section for it
+    for section, title in sections:
         found = browser.evaluate(
             f"(() => {{ const s = document.getElementById('{section}'); if (!s) return null;"
             " const r = s.getBoundingClientRect(); return [s.querySelector('h2').textContent, r.height]; })()"
@@ -371,3 +384,179 @@ def test_report_command(tmp_path, capsys):
     assert printed["summary"]["premium_musd"] == A(expected.premium_musd, rel=1e-9)
     assert "scenario licences\\_25pct" in target.read_text()
     assert main(["report", str(SPEC_EXAMPLE), "-o", str(tmp_path / "r"), "-f", "csv", "-s", "no_such"]) == 2
+
+
+# --------------------------------------------------------------------------
+# Tornado bars in words, with their ranges (issue 19, item 11)
+
+
+def test_scenario_pairs_are_named_by_what_they_scale_and_by_how_much():
+    from ree_opt.report.data import pair_in_words, tornado_in_words
+
+    baseline = ree_opt.load_instance(Path(__file__).resolve().parent.parent / "instances" / "baseline.yaml")
+    assert pair_in_words(baseline, "heavy_separation") == (
+        "capacity of Dy/Tb separation (Lynas, MP Materials) (x0.5 / x2)", 0.5, 2.0)
+    assert pair_in_words(baseline, "iluka_capacity") == ("capacity of Iluka (x0.69 / x1.31)", 0.69, 1.31)
+    assert pair_in_words(baseline, "shortfall_penalty") == ("unmet-demand penalties (x0.5 / x2)", 0.5, 2.0)
+    spread = pd.DataFrame({"factor": ["shortfall_penalty", "demand (x0.8 / x1.2)"],
+                           "low": ["shortfall_penalty_low", 0.8], "high": ["shortfall_penalty_high", 1.2]})
+    named = tornado_in_words(baseline, spread)
+    assert list(named["factor"]) == ["unmet-demand penalties (x0.5 / x2)", "demand (x0.8 / x1.2)"]
+    assert list(named["low"]) == [0.5, 0.8] and list(named["high"]) == [2.0, 1.2]
+
+
+def test_progress_prints_a_line_per_step_when_not_on_a_terminal(capsys):
+    from ree_opt.cli import Progress
+
+    with Progress(10, "the report") as progress:  # pytest's stderr is not a terminal
+        progress(1)  # a step without a name (a sweep's): no line
+        progress(4, "the tornado")
+        progress(5, "decisions under uncertainty: the plan at omega 0")
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split("  (")[0] for line in lines] == [
+        "ree-opt:  50%  the tornado", "ree-opt: 100%  decisions under uncertainty: the plan at omega 0"]
+
+
+def test_the_sourcing_chart_counts_tonnes_as_they_arrive():
+    """three_month_lead: 75% of a year's output lands in-year, 25% the next.
+    kept: activity 133.3, 88.9, 77.8 t lands 100 t in each year (2028's
+    whole output counts in 2028), level with demand. lost: 133.3, 166.7, 0 t
+    lands 100, 158.3 (58.3 held for 2028) and 41.7 t."""
+    for end, expected in (("kept", [100.0, 100.0, 100.0]), ("lost", [100.0, 475 / 3, 125 / 3])):
+        data = collect(three_month_lead(end), shares=[1.0, 0.0])
+        supply = data.supply()
+        part = supply[supply["plan"] == "baseline"].set_index("period")["quantity_t"]
+        assert [part.get(p, 0.0) for p in (2026, 2027, 2028)] == A(expected, rel=1e-6), end
+        demand = data.demand().set_index("period")["quantity_t"]
+        assert list(demand) == A([100.0, 100.0, 100.0])
+    assert data.chart_products() == ["ox"]  # none of NdPr, Dy, Tb, magnets: the products asked for
+
+
+# --------------------------------------------------------------------------
+# What to fund (SPEC section 7): builders.two_funded_plants derives every number
+
+FUND_BUDGETS = [0, 2, 3]
+FUND_TABLES = {"builds", "budget_curve", "expansion_values"}
+
+
+@pytest.fixture(scope="module")
+def fund_report(tmp_path_factory):
+    data = collect(two_funded_plants(), shares=[1.0, 0.0], budgets=FUND_BUDGETS)
+    html = build_report(two_funded_plants(), tmp_path_factory.mktemp("fund") / "report.html", data=data)
+    return data, html
+
+
+def test_what_to_fund_is_the_libraries_answer(fund_report):
+    from ree_opt.funding import budget_curve, expansion_value
+
+    data, _ = fund_report
+    curve = budget_curve(two_funded_plants(), FUND_BUDGETS, executor=None)
+    pd.testing.assert_frame_equal(data.budget_curve, curve)
+    pd.testing.assert_frame_equal(data.expansion_values, expansion_value(two_funded_plants()))
+    funding = data.funding()
+    assert list(funding["premium_musd"]) == A([16.0, 12.0, 12.0, 10.5])
+    assert list(funding["limit_musd"]) == A([0, 2, 3, 5])  # no limit: every module offered costs 5
+    assert list(funding["first_clean_period"]) == ["never", "never", "never", 2027]
+
+
+def test_what_to_fund_shows_the_hand_derived_numbers(fund_report):
+    data, html = fund_report
+    sections = numbered_sections(data)
+    assert [key for key, _ in sections] == ["answer", "mix", "binding", "prices", "curve", "tornado", "fund", "inputs"]
+    assert dict(sections)["fund"] == "7. What to fund"
+    text = html.read_text()
+    page = Numbers(text)
+    assert page.keys["premium_unfunded_musd"] == ("16.0", A(16.0))
+    assert page.keys["premium_funded_musd"] == ("10.5", A(10.5))
+    assert page.keys["capex_funded_musd"] == ("5.0", A(5.0))
+    assert page.keys["top_value_musd"] == ("4.0", A(4.0))  # the Australian line
+
+    budget = page.tables["table-budget"]
+    assert [row[0][0] for row in budget] == ["USD 0 (no funding)", "USD 2 million", "USD 3 million", "no limit"]
+    columns = list(zip(*[[cell[1] for cell in row[1:6]] for row in budget]))
+    assert list(columns[0]) == A([0.0, 2.0, 2.0, 5.0])  # capex the non-China plan uses
+    assert list(columns[1]) == A([20.0, 16.0, 16.0, 14.5])  # non-China cost
+    assert list(columns[2]) == A([4.0, 4.0, 4.0, 4.0])  # baseline cost: China, no builds
+    assert list(columns[3]) == A([16.0, 12.0, 12.0, 10.5])  # premium
+    assert list(columns[4]) == A([0.0, 4.0, 4.0, 5.5])  # saved against no funding
+    assert [row[6][1] for row in budget] == A([400.0, 200.0, 200.0, 100.0])  # unmet without China, t
+    assert [row[7][0] for row in budget] == ["not by 2027", "not by 2027", "not by 2027", "2027"]
+    assert budget[3][8][0] == ("Australian refinery: line x1 (decided 2026); "
+                               "American refinery: line x1 (decided 2027)")
+
+    builds = page.tables["table-builds"]  # plan, facility, country, expansion, modules, decided, online, t, for
+    assert [[cell[0] for cell in row[:10]] for row in builds] == [  # the buyer, product, capex, charge
+        ["non-China", "Australian refinery", "AU", "line", "1", "2026", "2026", "200", "100", "NdPr oxide"],
+        ["non-China", "American refinery", "US", "line", "1", "2027", "2027", "100", "100", "NdPr oxide"],
+    ]
+    assert [(row[10][1], row[11][1]) for row in builds] == [(A(2.0), A(2.0)), (A(3.0), A(1.5))]
+
+    values = page.tables["table-expansion-values"]  # most valuable to the clean chain first
+    assert [(row[0][0], row[3][1], row[5][1], row[6][1], row[7][1], row[8][1]) for row in values] == [
+        ("Australian refinery", A(2.0), 0.0, 1.0, A(0.0, abs=1e-9), A(4.0)),
+        ("American refinery", A(3.0), 0.0, 1.0, A(0.0, abs=1e-9), A(1.5)),
+    ]
+    assert ("A chain that never touches CN should fund first: Australian refinery (AU): line, decided in 2026, "
+            "capacity from 2026; and American refinery (US): line, decided in 2027, capacity from 2027. Without "
+            "funding (a budget of 0), the non-China premium is USD 16.0 million and the plan leaves demand unmet up "
+            "to 2027; with its builds funded (USD 5.0 million of capex), it is USD 10.5 million and the plan serves "
+            "all demand from 2027, leaving 300 t less demand unmet over the horizon (the premium counts unmet demand "
+            "at the assumed penalties, USD 50/kg). The least-cost plan, free to buy from CN, builds none of them.") in text
+    assert ("USD 2 million cuts the premium to USD 12.0 million (capex used USD 2.0 million; demand still unmet up to "
+            "2027); USD 3 million buys nothing more; with no budget limit, the plan cuts the premium to USD 10.5 "
+            "million (capex used USD 5.0 million; all demand served from 2027).") in text
+    assert "not the first year a clean chain can exist" in text[text.index('id="fund"'):]
+    # the first screen's cost table adds up: supply with the capital charges (6.0 + 3.5), plus 5.0 of penalty
+    costs = {row[0][0]: row for row in page.tables["table-costs"]}
+    assert [costs["Non-China plan"][i][1] for i in (1, 2, 3)] == A([9.5, 5.0, 14.5])
+    assert "Supply (paid, held, less sales, capital charges of builds)" in text
+
+
+def test_the_funding_section_is_in_markdown_and_csv(fund_report, tmp_path):
+    data, _ = fund_report
+    text = build_report(two_funded_plants(), tmp_path / "memo.md", format="md", data=data).read_text()
+    assert "## 7. What to fund" in text
+    for chart in ("budget", "builds"):
+        assert (tmp_path / f"memo-{chart}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    tables = build_report(two_funded_plants(), tmp_path / "tables", format="csv", data=data)
+    assert FUND_TABLES <= {p.stem for p in tables.iterdir()}
+    values = pd.read_csv(tables / "expansion_values.csv")
+    assert list(values["non_china_value_musd"]) == A([4.0, 1.5])
+
+
+def test_no_funding_section_without_expansions(spec_report, tmp_path):
+    data, html = spec_report
+    assert data.budget_curve is None and data.expansion_values is None
+    assert "fund" not in dict(numbered_sections(data))
+    assert not FUND_TABLES & set(data.tables())
+    text = html.read_text()
+    assert 'id="fund"' not in text and "chart-budget" not in text and "What to fund" not in text
+    assert "Supply (paid, held, less sales)<" in text  # the first screen as before section 7
+
+
+def test_progress_adds_up_to_the_step_count_with_expansions():
+    seen = []
+    collect(two_funded_plants(), shares=[1.0, 0.0], budgets=FUND_BUDGETS,
+            progress=lambda weight, label="": seen.append((weight, label)))
+    assert sum(w for w, _ in seen) == A(step_count(two_funded_plants(), shares=[1.0, 0.0], budgets=FUND_BUDGETS))
+    labels = [label for _, label in seen]
+    assert "what each expansion is worth" in labels and "the budget curve" in labels
+
+
+def test_the_funding_section_opens_in_chromium(browser, fund_report, tmp_path):
+    _, html = fund_report
+    browser.open(html.as_uri())
+    assert browser.errors() == []
+    assert browser.requests() == [html.as_uri()]
+    for chart in ("chart-budget", "chart-builds"):
+        size = browser.evaluate(
+            f"(() => {{ const svg = document.querySelector('#{chart} > svg'); if (!svg) return null;"
+            " const r = svg.getBoundingClientRect(); return [r.width, r.height, svg.querySelectorAll('path').length]; })()"
+        )
+        assert size is not None, f"chart {chart} missing"
+        width, height, paths = size
+        assert width > 600 and height > 100 and paths > 5
+    order = browser.evaluate("[...document.querySelectorAll('section.report')].map(s => s.id)")
+    assert order[-2:] == ["fund", "inputs"]
+    shot = browser.screenshot(tmp_path / "fund.png", full_page=True)
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -152,3 +152,21 @@ def test_without_cbc_the_command_line_says_how_to_install_it(monkeypatch, capsys
     err = capsys.readouterr().err
     assert 'the second solver, CBC, is not installed: pip install "ree-opt[cbc]"' in err
     assert "unexpected" not in err
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_cbc_agrees_on_the_integer_builds(seed):
+    """Lumpy expansions make a MIP: CBC's branch and cut (to the same gap),
+    the builds fixed and the LP solved again, gives HiGHS's optimum and
+    builds (tests/test_investment_properties.py's random expansions)."""
+    from test_investment_properties import with_expansions
+
+    instance = with_expansions(seed, lumpy=True)
+    ours = ree_opt.solve(instance)
+    theirs = ree_opt.solve(instance, solver="cbc")
+    assert ours.status == theirs.status == "optimal", theirs.message
+    assert abs(ours.objective - theirs.objective) <= RELATIVE * max(1.0, abs(ours.objective))
+    if not ours.investments.empty or not theirs.investments.empty:
+        assert set(zip(ours.investments["facility"], ours.investments["modules"])) == set(
+            zip(theirs.investments["facility"], theirs.investments["modules"])
+        ) or abs(ours.objective - theirs.objective) <= 1e-9

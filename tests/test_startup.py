@@ -130,3 +130,48 @@ def test_a_workbook_is_read_through_the_lazy_reader(tmp_path):
         "print(before, 'ree_opt.excel' in sys.modules, len(instance.facilities))\n"
     )
     assert run_python(script) == f"False True {len(__import__('ree_opt').load_instance(ROOT / 'instances' / 'toy.yaml').facilities)}"
+
+
+def test_only_the_command_asked_for_is_built_and_it_parses_alike():
+    """`ree-opt validate X` builds the parser of `validate` alone; the
+    command list is complete and each command parses as the full parser does."""
+    from ree_opt.cli import parser
+
+    full = parser()
+    commands = list(full._subparsers._group_actions[0].choices)
+    assert "validate" in commands and "schema" in commands
+    for name in commands:  # each alone, and the list of them all for a misspelt one
+        assert list(parser(name)._subparsers._group_actions[0].choices) == [name]
+    assert list(parser("solvee")._subparsers._group_actions[0].choices) == commands
+    for argv in (
+        ["validate", "x.yaml", "--json"],
+        ["--debug", "solve", "x.yaml", "-s", "a,b", "--time-limit", "5", "--solver", "cbc"],
+        ["stochastic", "x.yaml", "--omega", "0.5", "--sample", "10", "--seed", "3", "-q"],
+        ["convert", "x.yaml", "y.xlsx"],
+        ["schema", "-o", "s.json"],
+    ):
+        asked = parser(argv[1] if argv[0] == "--debug" else argv[0])
+        assert len(asked._subparsers._group_actions[0].choices) == 1
+        assert vars(asked.parse_args(argv)) == vars(full.parse_args(argv))
+
+
+def test_the_collector_is_off_for_validate_and_on_for_a_command_that_solves():
+    """The console script starts with the cyclic garbage collector off, turns
+    it back on before a command that solves, and freezes what is left at
+    exit (the interpreter's last collection then walks nothing)."""
+    toy = str(ROOT / "instances" / "toy.yaml")
+    script = (
+        "import gc, sys\n"
+        "import ree_opt.cli as cli\n"
+        "cli.cmd_solve = lambda args: print('solve sees the collector', gc.isenabled()) or 0\n"
+        "for argv in (['validate', {toy!r}], ['solve', {toy!r}]):\n"
+        "    gc.enable(); gc.unfreeze()\n"
+        "    sys.argv = ['ree-opt'] + argv\n"
+        "    try:\n"
+        "        cli.run()\n"
+        "    except SystemExit as stop:\n"
+        "        print(argv[0], stop.code, gc.isenabled(), gc.get_freeze_count() > 0)\n"
+    ).format(toy=toy)
+    assert run_python(script).splitlines()[-3:] == [
+        "validate 0 False True", "solve sees the collector True", "solve 0 True True",
+    ]

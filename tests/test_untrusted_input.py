@@ -1,16 +1,21 @@
 """The two holes of issue 10, closed (SPEC section 2): documents that expand
-past a million nodes, and CSV tables outside the instance's folder."""
+past a million nodes, and CSV tables outside the instance's folder; and
+workbooks that unpack past 100 MB or whose sheets reach past a million cells."""
 
+import io
 import os
+import struct
 import subprocess
 import sys
 import textwrap
+import time
+import zipfile
 from pathlib import Path
 
 import pytest
 
 import ree_opt
-from ree_opt import bounded_yaml
+from ree_opt import bounded_yaml, bounded_zip
 from ree_opt.cli import main
 
 INSTANCE = """\
@@ -265,7 +270,155 @@ def test_large_bad_instances_get_short_messages(tmp_path, capsys):
     assert len(lines) == 1 + 1 + 5_000
     assert lines[1].endswith("periods: period labels must be unique; repeated: 2026")
     assert lines[2].endswith(
-        "facilities[0].outputs.zz: unknown product 'zz'; products are: "
+        "facilities[0] (f0).outputs.zz: unknown product 'zz'; products are: "
         + ", ".join(f"p{i:05d}" for i in range(12)) + ", ... (9,988 more)"
     )
     assert len(err) < 2_000_000
+
+
+# --------------------------------------------------------------------------
+# Workbook bombs: an .xlsx is a zip, and deflate packs repeated bytes about a
+# thousandfold; a sheet of a few bytes can also reach 17 billion cells.
+
+TOY = Path(__file__).resolve().parent.parent / "instances" / "toy.yaml"
+SHEET = "xl/worksheets/sheet1.xml"
+HEAD = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+
+
+def toy_workbook(tmp_path) -> bytes:
+    """The toy instance as a valid workbook (ree-opt convert)."""
+    path = tmp_path / "toy.xlsx"
+    assert main(["convert", str(TOY), str(path)]) == 0
+    return path.read_bytes()
+
+
+def with_part(workbook: bytes, name: str, write) -> bytes:
+    """The workbook with part `name` replaced by what `write(stream)` writes."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(workbook)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target:
+        for item in source.infolist():
+            if item.filename == name:
+                with target.open(name, "w") as stream:  # sizes unknown until written
+                    write(stream)
+            else:
+                target.writestr(item, source.read(item), compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+    return out.getvalue()
+
+
+def bomb(workbook: bytes, megabytes: int = 120) -> bytes:
+    """The first sheet padded with `megabytes` MB of spaces before its data:
+    valid XML, and deflate packs it about a thousandfold."""
+    def write(stream):
+        stream.write(HEAD)
+        block = b" " * 2**20
+        for _ in range(megabytes):
+            stream.write(block)
+        stream.write(b"<sheetData/></worksheet>")
+
+    return with_part(workbook, SHEET, write)
+
+
+def lie_about_sizes(workbook: bytes, name: str, size: int) -> bytes:
+    """The zip with `name`'s uncompressed size set to `size` in both its
+    headers (local and central directory): a header that lies."""
+    data = bytearray(workbook)
+    with zipfile.ZipFile(io.BytesIO(workbook)) as archive:
+        item = archive.getinfo(name)
+    assert data[item.header_offset:item.header_offset + 4] == b"PK\x03\x04"
+    struct.pack_into("<I", data, item.header_offset + 22, size)
+    entry = data.rfind(b"PK\x01\x02", 0, data.rfind(name.encode()) + 1)
+    assert data[entry + 46:entry + 46 + len(name)] == name.encode()
+    struct.pack_into("<I", data, entry + 24, size)
+    return bytes(data)
+
+
+def refuse(capsys, path: Path) -> tuple[str, float]:
+    start = time.perf_counter()
+    code, err = problems(capsys, ["validate", str(path)])
+    took = time.perf_counter() - start
+    assert code == 2
+    return err, took
+
+
+def test_a_workbook_bomb_is_refused_before_it_is_parsed(tmp_path, capsys):
+    """A 140 KB workbook that unpacks to 120 MB (about 880x; its first sheet
+    alone about 1,000x): refused from the zip's declared sizes, before
+    anything is unpacked."""
+    path = tmp_path / "bomb.xlsx"
+    path.write_bytes(bomb(toy_workbook(tmp_path)))
+    packed = path.stat().st_size
+    with zipfile.ZipFile(path) as archive:
+        unpacked = sum(item.file_size for item in archive.infolist())
+    assert packed < 150 * 2**10 and unpacked / packed > 850
+    err, took = refuse(capsys, path)
+    assert f"{path}: the workbook's parts declare 120 MB unpacked (the largest, {SHEET}, 120 MB from " in err
+    assert "KB packed); more than 100 MB is refused before it is read" in err
+    assert took < 2.0  # measured: about 0.01 s
+
+
+def test_a_bomb_whose_header_lies_is_stopped_at_its_declared_size(tmp_path, capsys):
+    """The same bomb declaring 20 KB for its 120 MB sheet: the part is
+    unpacked as a bounded stream, which stops at what the header declares,
+    and the part that then fails its check is refused. Nothing near 120 MB is
+    ever unpacked."""
+    path = tmp_path / "liar.xlsx"
+    path.write_bytes(lie_about_sizes(bomb(toy_workbook(tmp_path)), SHEET, 20_000))
+    err, took = refuse(capsys, path)
+    assert f"{path}: the part {SHEET} does not match its header (Bad CRC-32 for file '{SHEET}'); refused" in err
+    assert took < 2.0
+
+
+def cells_sheet(cells: bytes, dimension: bytes | None = None):
+    def write(stream):
+        stream.write(HEAD)
+        if dimension:
+            stream.write(b'<dimension ref="' + dimension + b'"/>')
+        stream.write(b"<sheetData>" + cells + b"</sheetData></worksheet>")
+
+    return write
+
+
+def test_a_sheet_that_declares_or_reaches_17_billion_cells_is_refused(tmp_path, capsys):
+    """openpyxl fills a sheet in up to its declared range, or to its last
+    row and column: two cells, A1 and XFD1048576, stand for 17 billion."""
+    workbook = toy_workbook(tmp_path)
+    path = tmp_path / "wide.xlsx"
+    path.write_bytes(with_part(workbook, SHEET, cells_sheet(b'<row r="1"><c r="A1"><v>1</v></c></row>', b"A1:XFD1048576")))
+    err, took = refuse(capsys, path)
+    assert (
+        f"{path}: sheet 'instance' ({SHEET}) declares the range A1:XFD1048576: 17,179,869,184 cells; "
+        "more than 1,000,000 cells in all is refused before the workbook is read"
+    ) in err
+    assert took < 2.0
+    far = b'<row r="1"><c r="A1"><v>1</v></c></row><row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'
+    path.write_bytes(with_part(workbook, SHEET, cells_sheet(far)))
+    err, _ = refuse(capsys, path)
+    assert f"sheet 'instance' ({SHEET}) holds cells as far as XFD1048576 (2 written, 17,179,869,184 cells to read)" in err
+
+
+def test_cells_are_counted_over_every_sheet_and_located(tmp_path):
+    """Sheets of 3 x 10, 4 x 5 and 10 x 10 cells (their last cells written,
+    so openpyxl declares those ranges): 150 in all pass a budget of 150;
+    with 149 the third sheet is named, with what the sheets before it hold.
+    Rows and cells without `r` follow the one before."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    for index, (title, rows, columns) in enumerate([("instance", 10, 3), ("products", 5, 4), ("facilities", 10, 10)]):
+        sheet = workbook.active if index == 0 else workbook.create_sheet()
+        sheet.title = title
+        sheet.cell(1, 1, "x")
+        sheet.cell(rows, columns, 1)
+    path = tmp_path / "three.xlsx"
+    workbook.save(path)
+    bounded_zip.check_workbook(path, max_cells=150)
+    with pytest.raises(bounded_zip.Refused) as caught:
+        bounded_zip.check_workbook(path, max_cells=149)
+    assert caught.value.message == (
+        "sheet 'facilities' (xl/worksheets/sheet3.xml) declares the range A1:J10: 100 cells beside 50 in the "
+        "sheets before it; more than 149 cells in all is refused before the workbook is read"
+    )
+    extent = bounded_zip._Extent()
+    for chunk in (b'<dimension ref="A1:B2"/><row><c><v>1</v></c><c/><c/></ro', b'w><row><x:c/></row><row r="7"><c r="B7"/></row>'):
+        extent.feed(chunk)
+    assert (extent.rows, extent.columns, extent.cells, extent.size) == (7, 3, 5, 21)

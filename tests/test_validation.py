@@ -160,7 +160,7 @@ def test_yaml_problems_carry_file_and_line(tmp_path):
     assert lines["facilities[1].capacity"] == 16
     assert lines["demand[0].product"] == 19
     assert all(p.file == str(path) for p in caught.value.problems)
-    assert f"{path}:10: facilities[0].capcity" in str(caught.value)
+    assert f"{path}:10: facilities[0] (a).capcity" in str(caught.value)
 
 
 def test_cli_bad_input_exits_2_with_every_problem_and_no_traceback(tmp_path, capsys):
@@ -170,7 +170,7 @@ def test_cli_bad_input_exits_2_with_every_problem_and_no_traceback(tmp_path, cap
         err = capsys.readouterr().err
         assert "4 problems" in err
         assert "Traceback" not in err
-        assert ":10: facilities[0].capcity" in err
+        assert ":10: facilities[0] (a).capcity" in err
 
 
 def test_cli_unreadable_and_malformed_files(tmp_path, capsys):

@@ -11,12 +11,39 @@ shortfall costs its penalty (USD/kg).
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..data import COVERED, ModelData
-from .common import Terms, add_rows, nonnegative
+from .families import BuiltModel, Terms, rows, variables
 from .flows import product_labels
 
+def _demand_series(data: ModelData, keys, name: str) -> np.ndarray:
+    return np.array([getattr(data.demand[d], name)[t] for d, t in keys], dtype=float)
 
-def add_demand(model, data: ModelData, balance: Terms, objective: list) -> None:
+
+def _quantity(data: ModelData, keys) -> tuple[np.ndarray, np.ndarray]:
+    quantity = _demand_series(data, keys, "quantity_t")
+    return quantity, quantity
+
+
+DELIVERY = variables(
+    "deliv", ("demand", "label", "maker", "period"), "t delivered to demand entry d",
+    words="{demand} ({label} delivery, {period})",
+    bounded_by="demand product",
+)
+SHORTFALL = variables(
+    "short", ("demand", "period"), "t of demand d left unmet in t",
+    objective="shortfall_penalty_d(t) USD/kg", words="{demand} (shortfall, {period})",
+    cost_of=lambda data, keys: _demand_series(data, keys, "shortfall_penalty") / 1000.0,
+    bounded_by="demand",
+)
+DEMAND = rows(
+    "demand", ("demand", "period"), "demand of d in t, t", words="the quantity of {demand} ({period})",
+    bounds_of=_quantity,
+)
+
+
+def add_demand(built: BuiltModel, data: ModelData, balance: Terms) -> None:
     periods = range(data.period_count)
     deliv_keys, short_keys = [], []
     for d in data.demand:
@@ -29,20 +56,19 @@ def add_demand(model, data: ModelData, balance: Terms, objective: list) -> None:
                 if label == COVERED and d.clean_only[t]:
                     continue
                 deliv_keys += [(d.index, label, maker, t) for maker in product.makers]
-    deliv = nonnegative(model, "deliv", deliv_keys, "t delivered to demand entry d")
-    short = nonnegative(model, "short", short_keys, "t of demand d left unmet in t")
-    model.delivery_columns = deliv
+    deliv = built.add_columns(DELIVERY, deliv_keys)
+    short = built.add_columns(SHORTFALL, short_keys)
 
-    rows = Terms()
+    demand_rows = Terms()
     quantity = {}
     for key in short_keys:
         d_index, t = key
         entry = data.demand[d_index]
-        rows.add(key, 1.0, short[key])
+        demand_rows.add(key, 1.0, short[key])
         quantity[key] = entry.quantity_t[t]
-        objective.append((entry.shortfall_penalty[t] / 1000.0, short[key]))
+        built.objective.append((entry.shortfall_penalty[t] / 1000.0, short[key]))
     for key in deliv_keys:
         d_index, label, maker, t = key
-        rows.add((d_index, t), 1.0, deliv[key])
+        demand_rows.add((d_index, t), 1.0, deliv[key])
         balance.add((data.demand[d_index].product, label, maker, t), -1.0, deliv[key])
-    add_rows(model, "demand", rows, lower=quantity, upper=quantity, doc="demand of d in t, t")
+    built.add_rows(DEMAND, demand_rows, lower=quantity, upper=quantity)

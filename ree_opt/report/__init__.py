@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 
 from ..outputs import write_files, write_text
-from .data import DEFAULT_SHARES, REFERENCE_PRICES, ReportData, ReportError, collect, report_factors, step_count
+from .data import DEFAULT_SHARES, REFERENCE_PRICES, REPORT_BUDGETS, ReportData, ReportError, collect, report_factors, step_count
 
 FORMATS = ("html", "md", "csv")
 
@@ -28,18 +28,21 @@ def build_report(
     progress=None,
     shares=None,
     data: ReportData | None = None,
+    budgets=None,
 ) -> Path:
     """Solve what the report needs and write it to `path`: a file for html
     and md (the md's PNG charts beside it, named `<stem>-<chart>.png`), a
     directory for csv. `progress(n)` is called as solves finish (see
     `step_count`). Pass `data` to render an already collected ReportData.
+    `budgets` (USD million) are the budget curve's, for instances whose
+    facilities offer expansions (default data.REPORT_BUDGETS).
     Returns the path written."""
     if format not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
     inputs = [instance] if isinstance(instance, (str, os.PathLike)) else []
     target = Path(path)
     if data is None:
-        data = collect(instance, scenario=scenario, shares=shares, progress=progress)
+        data = collect(instance, scenario=scenario, shares=shares, progress=progress, budgets=budgets)
     if format == "html":
         from .render_html import render
 
@@ -59,6 +62,6 @@ def build_report(
 report = build_report
 
 __all__ = [
-    "DEFAULT_SHARES", "FORMATS", "REFERENCE_PRICES", "ReportData", "ReportError",
+    "DEFAULT_SHARES", "FORMATS", "REFERENCE_PRICES", "REPORT_BUDGETS", "ReportData", "ReportError",
     "build_report", "collect", "report", "report_factors", "step_count",
 ]

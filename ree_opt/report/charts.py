@@ -14,13 +14,15 @@ import re
 import textwrap
 
 import numpy as np
+import pandas as pd
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from .data import STAGE_ORDER, ReportData
+from ..colors import instance_colors
+from .data import ReportData
 from .numbers import product_name
 
 INK = "#1f2933"
@@ -31,11 +33,6 @@ COVERED = "#c0392b"
 NON_CHINA = "#117a65"
 LOW_SIDE = "#5b8fc7"
 HIGH_SIDE = "#d9822b"
-#: Countries outside the covered list, in order of appearance.
-PALETTE = ["#1f6fb2", "#2a9d8f", "#e9c46a", "#8e6bbf", "#f4a261", "#6c8a3c", "#4cc9f0", "#9c6644", "#adb5bd",
-           "#3d5a80", "#b5838d", "#52796f"]
-#: Covered countries (China first): reds.
-COVERED_PALETTE = ["#c0392b", "#e57368", "#8b1e13", "#f1a79f"]
 
 STYLE = {
     "font.family": "sans-serif",
@@ -108,33 +105,36 @@ def render_png(figure: Figure, dpi: int = 150) -> bytes:
 # The charts
 
 
-def _country_colors(data: ReportData, countries: list[str]) -> dict:
-    covered = [c for c in data.instance.covered_countries if c in countries]
-    others = [c for c in countries if c not in covered]
-    colors = {c: COVERED_PALETTE[i % len(COVERED_PALETTE)] for i, c in enumerate(covered)}
-    colors.update({c: PALETTE[i % len(PALETTE)] for i, c in enumerate(others)})
-    return colors
+def _country_colors(data: ReportData, countries: list[str] | None = None) -> dict:
+    """A country's colour, the same in every chart (ree_opt.colors)."""
+    return instance_colors(data.instance)
 
 
 def mix_chart(data: ReportData) -> Figure:
-    """Activity by country, one row per stage, baseline beside non-China."""
-    mix = data.mix()
+    """Tonnes of each product per country, one row per product, baseline beside
+    non-China, with demand (solid) or what the plan uses (dashed) drawn."""
+    supply = data.supply()
+    demand = data.demand()
+    used = data.used()
     periods = data.periods
-    stages = [s for s in STAGE_ORDER if s in set(mix["stage"])] + sorted(set(mix["stage"]) - set(STAGE_ORDER))
-    totals = mix.groupby("country")["quantity_t"].sum().sort_values(ascending=False)
-    covered = [c for c in data.instance.covered_countries if c in totals.index]
-    countries = covered + [c for c in totals.index if c not in covered]
-    colors = _country_colors(data, countries)
+    products = data.chart_products()
+    colors = _country_colors(data)
+    covered = list(data.instance.covered_countries)
+    shown = supply[supply["product"].isin(products)]
+    totals = shown.groupby("country")["quantity_t"].sum().sort_values(ascending=False) if len(shown) else pd.Series(dtype=float)
+    totals = totals[totals > 0.5]
+    countries = [c for c in covered if c in totals.index] + [c for c in totals.index if c not in covered]
     plans = [name for name, _ in data.plans()]
+    asked = set(demand["product"])
     with rc_context(STYLE):
-        rows = max(1, len(stages))
-        figure = Figure(figsize=(10, 1.0 + 1.85 * rows), layout="constrained")
+        rows = max(1, len(products))
+        figure = Figure(figsize=(10, 1.0 + 2.0 * rows), layout="constrained")
         axes = figure.subplots(rows, 2, sharex=True, sharey="row", squeeze=False)
         x = np.arange(len(periods))
-        for r, stage in enumerate(stages or ["(no activity)"]):
+        for r, product in enumerate(products or ["(none)"]):
             for c, plan in enumerate(plans):
                 ax = axes[r][c]
-                part = mix[(mix["plan"] == plan) & (mix["stage"] == stage)]
+                part = supply[(supply["plan"] == plan) & (supply["product"] == product)]
                 table = part.pivot_table(index="country", columns="period", values="quantity_t", aggfunc="sum",
                                          fill_value=0.0)
                 bottom = np.zeros(len(periods))
@@ -142,18 +142,32 @@ def mix_chart(data: ReportData) -> Figure:
                     if country not in table.index:
                         continue
                     values = np.array([float(table.loc[country].get(p, 0.0)) for p in periods])
-                    ax.bar(x, values, bottom=bottom, color=colors[country], width=0.75, linewidth=0)
+                    ax.bar(x, values, bottom=bottom, color=colors.get(country, MUTED), width=0.75, linewidth=0)
                     bottom += values
+                if product in asked:
+                    line = demand[demand["product"] == product].set_index("period")["quantity_t"]
+                    style, width = "-", 1.6
+                else:
+                    mine = used[(used["plan"] == plan) & (used["product"] == product)]
+                    line = mine.set_index("period")["quantity_t"]
+                    style, width = "--", 1.3
+                values = np.array([float(line.get(p, 0.0)) for p in periods])
+                if values.any():
+                    ax.step(np.r_[x - 0.5, x[-1] + 0.5], np.r_[values, values[-1]], where="post", color=INK,
+                            linestyle=style, linewidth=width)
                 if r == 0:
                     ax.set_title(f"{plan} plan", loc="left")
                 if c == 0:
-                    ax.set_ylabel(f"{_text(stage)}\nt of output")
+                    ax.set_ylabel(f"{_text(product_name(product))}\nt per period")
                 ax.yaxis.set_major_formatter(thousands)
                 ax.grid(axis="x", visible=False)
                 _period_ticks(ax, periods, 1 if len(periods) <= 12 else 2)
-        handles = [Patch(color=colors[c], label=_text(c) + (" (covered)" if c in covered else "")) for c in countries]
-        if handles:
-            figure.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 8), title="country")
+        handles = [Patch(color=colors.get(c, MUTED), label=_text(c) + (" (covered)" if c in covered else ""))
+                   for c in countries]
+        handles.append(Line2D([], [], color=INK, linewidth=1.6, label="demand"))
+        if any(p not in asked for p in products):
+            handles.append(Line2D([], [], color=INK, linewidth=1.3, linestyle="--", label="used by the plan"))
+        figure.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 8), title="country")
     return figure
 
 
@@ -270,26 +284,41 @@ def tornado_chart(data: ReportData) -> Figure:
     return figure
 
 
+def _plans(data: ReportData) -> list[tuple[str, object, str]]:
+    """(label, StochasticSolution, colour) of the plans section 7 compares."""
+    plans = data.stochastic_plans or {data.stochastic.omega: data.stochastic}
+    colours = [CLEAN, HIGH_SIDE]
+    return [("risk-neutral" if w == 0 else f"risk-averse (omega {w:g})", s, colours[i % 2])
+            for i, (w, s) in enumerate(plans.items())]
+
+
 def futures_chart(data: ReportData) -> Figure:
-    """The distribution of the futures' costs: probability at each cost, with
-    the expected cost and the CVaR marked."""
-    s = data.stochastic
-    futures = s.futures.sort_values("cost_musd", kind="stable")
-    cost = futures["cost_musd"].to_numpy(dtype=float)
-    probability = futures["probability"].to_numpy(dtype=float)
+    """The distribution of the futures' costs under each plan: probability at
+    each cost, with each plan's expected cost and CVaR marked."""
+    plans = _plans(data)
+    every = np.concatenate([s.futures["cost_musd"].to_numpy(dtype=float) for _, s, _ in plans])
     with rc_context(STYLE):
         figure = Figure(figsize=(10, 3.6), layout="constrained")
         ax = figure.subplots()
-        span = float(cost.max() - cost.min()) if len(cost) > 1 else max(abs(float(cost[0])), 1.0)
-        bins = np.linspace(cost.min() - 0.01 * span, cost.max() + 0.01 * span, min(40, max(5, len(cost))) + 1)
-        ax.hist(cost, bins=bins, weights=probability, color=CLEAN, alpha=0.85)
-        for value, color, label in ((s.expected_cost, INK, "expected cost"), (s.cvar, COVERED, "CVaR")):
-            ax.axvline(value, color=color, linewidth=1.5, linestyle="--")
-            ax.annotate(f"{label} {value:,.0f}", (value, 1), xycoords=("data", "axes fraction"),
-                        xytext=(4, -12), textcoords="offset points", fontsize=8, color=color)
+        span = float(every.max() - every.min()) if len(every) > 1 else max(abs(float(every[0])), 1.0)
+        bins = np.linspace(every.min() - 0.01 * span, every.max() + 0.01 * span,
+                           min(40, max(5, len(every) // len(plans))) + 1)
+        handles = []
+        for i, (label, s, colour) in enumerate(plans):
+            cost = s.futures["cost_musd"].to_numpy(dtype=float)
+            probability = s.futures["probability"].to_numpy(dtype=float)
+            if i == 0:
+                ax.hist(cost, bins=bins, weights=probability, color=colour, alpha=0.55)
+            else:
+                ax.hist(cost, bins=bins, weights=probability, histtype="step", color=colour, linewidth=2.0)
+            for value, style, what in ((s.expected_cost, "--", "expected"), (s.cvar, ":", "CVaR")):
+                ax.axvline(value, color=colour, linewidth=1.5, linestyle=style)
+            handles.append(Patch(color=colour, alpha=0.7, label=f"{label}: expected {s.expected_cost:,.0f} (dashed), "
+                                                               f"CVaR {s.cvar:,.0f} (dotted)"))
         ax.set_xlabel("cost of the future, USD million over the horizon")
         ax.set_ylabel("probability")
         ax.xaxis.set_major_formatter(thousands)
+        ax.legend(handles=handles, loc="upper right")
     return figure
 
 
@@ -307,6 +336,10 @@ def frontier_chart(data: ReportData) -> Figure:
         for (cvar, expected), omegas in points.items():
             ax.annotate(f"omega {', '.join(omegas)}", (cvar, expected), xytext=(6, 4),
                         textcoords="offset points", fontsize=8, color=MUTED)
+        for label, s, colour in _plans(data):  # the plans of the section, ringed
+            ax.plot([s.cvar], [s.expected_cost], marker="o", markersize=11, markerfacecolor="none",
+                    markeredgecolor=colour, markeredgewidth=2.0, linestyle="none", label=f"{label} plan")
+        ax.legend(loc="upper right")
         ax.set_xlabel("CVaR: mean cost of the worst futures, USD million")
         ax.set_ylabel("expected cost\nUSD million")
         for axis, values in ((ax.xaxis, frontier["cvar_musd"]), (ax.yaxis, frontier["expected_cost_musd"])):
@@ -315,7 +348,101 @@ def frontier_chart(data: ReportData) -> Figure:
     return figure
 
 
+def budget_chart(data: ReportData) -> Figure:
+    """Each plan's cost (top) and the non-China premium (bottom, bars) at
+    each funding budget, the budgets evenly spaced and the no-limit plans
+    last; each bar labelled with the premium and the first year the
+    non-China plan serves all demand."""
+    funding = data.funding()
+    last = data.periods[-1]
+    x = np.arange(len(funding))
+    names = [f"{v:,.0f}" for v in funding["limit_musd"].iloc[:-1]]
+    names.append(f"no limit\n({funding['limit_musd'].iloc[-1]:,.0f}: all offered)")
+    with rc_context(STYLE):
+        figure = Figure(figsize=(10, 5.4), layout="constrained")
+        top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=[1, 1.15])
+        for column, color, marker, label in (("non_china_musd", NON_CHINA, "^", "non-China plan"),
+                                             ("baseline_musd", CLEAN, "o", "baseline (least-cost) plan")):
+            top.plot(x, funding[column].to_numpy(dtype=float), color=color, marker=marker, markersize=5,
+                     linewidth=1.8, label=label)
+        top.set_ylabel("cost of the plan\nUSD million")
+        top.yaxis.set_major_formatter(thousands)
+        top.set_title("what each plan costs over the horizon", loc="left")
+        top.legend(loc="upper right")
+        top.grid(axis="x", visible=False)
+        premium = funding["premium_musd"].to_numpy(dtype=float)
+        bottom.bar(x, premium, width=0.6, color=HIGH_SIDE)
+        for position, row in zip(x, funding.itertuples(index=False)):
+            first = row.first_clean_period
+            clean = f"clean from {first}" if first not in (None, "never") else f"unmet to {last}"
+            amount = f"{row.premium_musd:,.1f}" if abs(row.premium_musd) < 100 else f"{row.premium_musd:,.0f}"
+            bottom.annotate(f"{amount}\n{clean}", (position, max(row.premium_musd, 0.0)), xytext=(0, 3),
+                            textcoords="offset points", ha="center", va="bottom", fontsize=8, color=INK)
+        high = float(np.nanmax(premium)) if len(premium) else 1.0
+        bottom.set_ylim(min(0.0, float(np.nanmin(premium))), high * 1.35 if high > 0 else 1.0)  # room for the labels
+        bottom.set_ylabel("non-China premium\nUSD million")
+        bottom.yaxis.set_major_formatter(thousands)
+        bottom.grid(axis="x", visible=False)
+        bottom.set_title("non-China premium (unmet demand at the assumed penalties), and the first year the "
+                         "non-China plan serves all demand", loc="left")
+        bottom.set_xticks(x, names)
+        bottom.set_xlabel("funding budget: the most capex the plans may commit to expansions over the horizon, "
+                          "USD million")
+    return figure
+
+
+def builds_chart(data: ReportData) -> Figure:
+    """The builds of each plan on a timeline, baseline beside non-China: a
+    hatched bar from the decision to the first capacity, then a solid one to
+    the horizon's end, one row per facility and expansion (the same rows in
+    both panels), in the facility's country colour."""
+    from ..builds import expansion_words, named
+
+    builds = data.builds()
+    periods = [str(p) for p in data.periods]
+    colors = _country_colors(data)
+    keys = list(dict.fromkeys((r.facility, r.expansion) for r in builds.itertuples(index=False)))
+    names = {(r.facility, r.expansion): (r.name, r.country) for r in builds.itertuples(index=False)}
+    labels = ["\n".join(textwrap.wrap(_text(f"{named(*names[k])}: {expansion_words(k[1])}"), 44)) for k in keys]
+    plans = [("baseline", "baseline plan"), ("non-China", "non-China plan")]
+    end = len(periods) - 0.5
+    with rc_context(STYLE):
+        figure = Figure(figsize=(10, 1.3 + 0.5 * max(1, len(keys))), layout="constrained")
+        axes = figure.subplots(1, 2, sharey=True, squeeze=False)[0]
+        y = {key: len(keys) - 1 - i for i, key in enumerate(keys)}
+        for ax, (plan, title) in zip(axes, plans):
+            part = builds[builds["plan"] == plan]
+            for r in part.itertuples(index=False):
+                row = y[(r.facility, r.expansion)]
+                color = colors.get(r.country, MUTED)
+                decided = periods.index(str(r.decided)) - 0.5
+                online = periods.index(str(r.online)) - 0.5 if r.online is not None and not pd.isna(r.online) else end
+                if online > decided:
+                    ax.barh(row, online - decided, left=decided, height=0.5, color="white", edgecolor=color,
+                            hatch="////", linewidth=1.0)
+                if online < end:
+                    ax.barh(row, end - online, left=online, height=0.5, color=color, linewidth=0)
+                modules = f"x{r.modules:g}" if abs(r.modules - round(r.modules)) < 1e-6 else f"x{r.modules:.2f}"
+                ax.annotate(f"{modules}, USD {r.capex_musd:,.0f}m", (decided, row), xytext=(2, 10),
+                            textcoords="offset points", fontsize=7.5, color=INK, va="bottom")
+            if part.empty:
+                ax.text(0.5, 0.5, "no builds", transform=ax.transAxes, ha="center", va="center", color=MUTED)
+            ax.set_title(title, loc="left")
+            ax.set_xlim(-0.5, end)
+            ax.grid(axis="y", visible=False)
+            _period_ticks(ax, periods)
+        axes[0].set_yticks(list(y.values()), labels)
+        axes[0].set_ylim(-0.7, len(keys) - 0.1)
+        countries = list(dict.fromkeys(builds["country"]))
+        handles = [Patch(facecolor="white", edgecolor=MUTED, hatch="////", label="decided, being built")]
+        handles += [Patch(color=colors.get(c, MUTED), label=f"capacity ({_text(c)})") for c in countries]
+        figure.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 6))
+    return figure
+
+
 CHARTS = {
+    "budget": budget_chart,
+    "builds": builds_chart,
     "mix": mix_chart,
     "prices": prices_chart,
     "curve": curve_chart,

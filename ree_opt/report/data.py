@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis import Comparison, Factor, default_factors, non_china_premium, premium_curve, scenario_table, tornado
+from ..builds import ANSWER_BUDGETS, answer_budgets
 from ..instance import Instance, Scale, Scenario
 from ..loading import load_instance
 from ..ranging import tie_count, tightest
@@ -62,19 +64,61 @@ END_DROP_MIN_T = 0.5
 
 BINDING_TOP = 10
 RANGING_TOP = 8
+
+
+@dataclass(frozen=True)
+class SectionSpec:
+    """One section of the report: its id (the HTML anchor, the layout
+    builder's key), its title without a number, and whether it applies to a
+    report (default: always). Numbers are given in order to those that apply."""
+
+    id: str
+    title: str
+    applies: Callable[[ReportData], bool] | None = None
+
+
+#: The report's sections, in order. A new section is one entry here and one
+#: builder in layout.BUILDERS; numbering follows.
 SECTIONS = [
-    ("answer", "1. The answer"),
-    ("mix", "2. Sourcing mix"),
-    ("binding", "3. What binds"),
-    ("prices", "4. Marginal prices"),
-    ("curve", "5. The premium curve"),
-    ("tornado", "6. What moves the premium"),
-    ("inputs", "7. Scenarios, assumptions and sources"),
-    ("uncertainty", "8. Decide now, under uncertainty"),
+    SectionSpec("answer", "The answer"),
+    SectionSpec("mix", "Sourcing mix"),
+    SectionSpec("binding", "What binds"),
+    SectionSpec("prices", "Marginal prices"),
+    SectionSpec("curve", "The premium curve"),
+    SectionSpec("tornado", "What moves the premium"),
+    SectionSpec("fund", "What to fund", lambda data: data.budget_curve is not None),
+    SectionSpec("uncertainty", "What to sign now, before the future is known", lambda data: data.stochastic is not None),
+    SectionSpec("inputs", "Appendix: scenarios, assumptions and sources"),
 ]
+
+
+def numbered_sections(data: ReportData) -> list[tuple[str, str]]:
+    """(id, "N. title") of the sections that apply to `data`, numbered in order."""
+    shown = [spec for spec in SECTIONS if spec.applies is None or spec.applies(data)]
+    return [(spec.id, f"{number}. {spec.title}") for number, spec in enumerate(shown, start=1)]
+
 
 #: The CVaR weights of the report's risk frontier (instances with `uncertainty`).
 FRONTIER_OMEGAS = (0.0, 0.25, 0.5, 0.75, 1.0)
+#: The risk-averse plan set beside the risk-neutral one, where the instance's
+#: own omega is 0 (else the instance's omega).
+RISK_AVERSE_OMEGA = 0.5
+#: Reservations under SIGN_THRESHOLD_T tonnes of product a period are left out
+#: of the report's "what to sign" table unless worth SIGN_THRESHOLD_MUSD or
+#: more at the seller's price, and the rest rounded to whole tonnes: the LP
+#: leaves slivers (1 t, then 3 t of Dy oxide; 3 t from a 50 t/yr Dy/Tb circuit
+#: after a gap) that no one would sign, while 4 t of Tb oxide (about USD 4
+#: million) is a contract.
+SIGN_THRESHOLD_T = 5.0
+SIGN_THRESHOLD_MUSD = 3.0
+
+#: The funding budgets of the report's budget curve (USD million of capex the
+#: plans may commit to expansions), for instances whose facilities offer
+#: expansions: 0 and those below the capex of every module offered.
+REPORT_BUDGETS = ANSWER_BUDGETS
+
+#: Products the sourcing-mix chart draws, in this order, where the instance has them.
+CHART_PRODUCTS = ("ndpr_oxide", "dy_oxide", "tb_oxide", "ndfeb_magnet")
 
 
 def _created() -> str:
@@ -103,8 +147,11 @@ class ReportData:
     tornado: pd.DataFrame
     scenarios: pd.DataFrame
     tornado_note: str = ""
-    stochastic: object | None = None  # StochasticSolution, for instances with `uncertainty`
+    stochastic: object | None = None  # StochasticSolution at the instance's omega, for instances with `uncertainty`
     risk_frontier: pd.DataFrame | None = None
+    stochastic_plans: dict = field(default_factory=dict)  # omega -> StochasticSolution: risk-neutral and risk-averse
+    expansion_values: pd.DataFrame | None = None  # funding.expansion_value, for instances with expansions
+    budget_curve: pd.DataFrame | None = None  # funding.budget_curve at the report's budgets, likewise
     created: str = field(default_factory=lambda: _created())
     version: str = field(default_factory=lambda: _version())
 
@@ -173,6 +220,99 @@ class ReportData:
         if not frames:
             return pd.DataFrame(columns=["plan", "stage", "country", "period", "quantity_t"])
         return pd.concat(frames, ignore_index=True)
+
+    def chart_products(self) -> list[str]:
+        """The products the sourcing-mix chart draws: NdPr, Dy, Tb oxide and
+        magnets where the instance makes or asks for them, else what it asks for."""
+        made = {p for f in self.instance.facilities for p in f.outputs}
+        asked = list(dict.fromkeys(d.product for d in self.instance.demand))
+        found = [p for p in CHART_PRODUCTS if p in made or p in asked]
+        return found or asked
+
+    def supply(self) -> pd.DataFrame:
+        """Tonnes of each product that arrive per plan, country and period:
+        activity times the recipe's output, landing after the facility's lead
+        time as the model has it (SPEC section 3: pro rata; past the horizon
+        lost, or in the last period under `end_of_horizon: kept`), so that it
+        compares with demand period by period. Resellers are left out: what
+        they sell was made, and counted, elsewhere."""
+        from ..data import lead_split
+
+        facilities = {f.id: f for f in self.instance.facilities}
+        periods = [str(p) for p in self.periods]
+        kept = self.instance.end_of_horizon == "kept"
+        frames = []
+        for plan, solution in self.plans():
+            activity = solution.activity
+            if activity.empty:
+                continue
+            rows = []
+            for row in activity.itertuples():
+                facility = facilities[row.facility]
+                if facility.stage == "trade":
+                    continue
+                whole, rest = lead_split(facility.lead_time_months, self.instance.period_length_months)
+                start = periods.index(str(row.period))
+                for share, index in ((1.0 - rest, start + whole), (rest, start + whole + 1)):
+                    if share <= 0:
+                        continue
+                    if index >= len(periods):
+                        if not kept:
+                            continue
+                        index = len(periods) - 1
+                    for product, ratio in facility.outputs.items():
+                        rows.append((plan, product, row.country, self.periods[index],
+                                     row.quantity_t * float(ratio) * share))
+            frames.append(pd.DataFrame(rows, columns=["plan", "product", "country", "period", "quantity_t"]))
+        if not frames:
+            return pd.DataFrame(columns=["plan", "product", "country", "period", "quantity_t"])
+        table = pd.concat(frames, ignore_index=True)
+        return table.groupby(["plan", "product", "country", "period"], as_index=False, sort=False)["quantity_t"].sum()
+
+    def demand(self) -> pd.DataFrame:
+        """Tonnes asked for per product and period (deliveries plus shortfall:
+        the same in both plans)."""
+        solution = self.comparison.baseline
+        parts = [solution.deliveries[["product", "period", "quantity_t"]], solution.shortfall[["product", "period", "quantity_t"]]]
+        table = pd.concat([p for p in parts if not p.empty], ignore_index=True) if any(not p.empty for p in parts) else (
+            pd.DataFrame(columns=["product", "period", "quantity_t"]))
+        return table.groupby(["product", "period"], as_index=False, sort=False)["quantity_t"].sum()
+
+    def used(self) -> pd.DataFrame:
+        """Tonnes of each product a plan uses per period: consumed by its
+        plants (activity times the recipe's input) and delivered."""
+        facilities = {f.id: f for f in self.instance.facilities}
+        rows = []
+        for plan, solution in self.plans():
+            for row in solution.activity.itertuples():
+                for product, ratio in facilities[row.facility].inputs.items():
+                    rows.append((plan, product, row.period, row.quantity_t * float(ratio)))
+            for row in solution.deliveries.itertuples():
+                rows.append((plan, row.product, row.period, row.quantity_t))
+        table = pd.DataFrame(rows, columns=["plan", "product", "period", "quantity_t"])
+        return table.groupby(["plan", "product", "period"], as_index=False, sort=False)["quantity_t"].sum()
+
+    def penalty_years(self) -> list[tuple[float, str, object]]:
+        """(factor, scenario, first full period of the non-China plan) for each
+        scenario of the instance that only scales every unmet-demand penalty
+        (shortfall_penalty_low / _high), from the scenario table: how far the
+        first clean year hangs on the assumed penalties."""
+        table = self.scenarios
+        if table is None or table.empty:
+            return []
+        firsts = [c for c in table.columns if c.startswith("first_full_")]
+        found = []
+        for name, scenario in self.instance.scenarios.items():
+            steps = scenario.scale
+            if not steps or scenario.set or scenario.shift or scenario.add_policies:
+                continue
+            if all(step.field == "shortfall_penalty" and not step.where for step in steps) and len(
+                    {step.factor for step in steps}) == 1:
+                row = table[table["scenario"] == name]
+                if len(row) and firsts:
+                    values = [row[c].iloc[0] for c in firsts]
+                    found.append((float(steps[0].factor), name, values[0] if len(values) == 1 else values))
+        return sorted(found, key=lambda item: item[0])
 
     def end_of_horizon_drops(self) -> pd.DataFrame:
         """Under `end_of_horizon: lost`, each plan and stage whose activity
@@ -295,6 +435,44 @@ class ReportData:
                 rows.append({"id": "", "title": str(source), "publisher": "", "date": "", "url": ""})
         return pd.DataFrame(rows, columns=["id", "title", "publisher", "date", "url"])
 
+    # -- what to fund (SPEC section 7) -----------------------------------------
+    @property
+    def solved_instance(self) -> Instance:
+        """The instance as the plans solved it (its scenario applied)."""
+        from ..scenarios import apply_scenario
+
+        return apply_scenario(self.instance, self.scenario) if self.scenario else self.instance
+
+    def builds(self) -> pd.DataFrame:
+        """The builds of each plan (builds.builds_table), the non-China plan first."""
+        from ..builds import BUILD_COLUMNS, builds_table
+
+        instance = self.solved_instance
+        frames = [builds_table(solution, instance).assign(plan=plan) for plan, solution in reversed(self.plans())]
+        frames = [f for f in frames if not f.empty]
+        if not frames:
+            return pd.DataFrame(columns=["plan"] + BUILD_COLUMNS)
+        table = pd.concat(frames, ignore_index=True)
+        return table[["plan"] + BUILD_COLUMNS]
+
+    def funding(self) -> pd.DataFrame:
+        """The budget curve with the no-limit plans last (builds.funding_table)."""
+        from ..builds import funding_table
+
+        return funding_table(self.budget_curve, self.comparison, self.solved_instance)
+
+    def values(self) -> pd.DataFrame:
+        """What each expansion is worth, most to a clean chain first (builds.values_table)."""
+        from ..builds import values_table
+
+        return values_table(self.expansion_values)
+
+    def funding_tables(self) -> dict[str, pd.DataFrame]:
+        """Section "What to fund"'s tables, for instances with expansions."""
+        if self.budget_curve is None:
+            return {}
+        return {"builds": self.builds(), "budget_curve": self.funding(), "expansion_values": self.values()}
+
     # -- everything, for CSV and tests -----------------------------------------
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table of the report, by name (the CSV file names)."""
@@ -313,19 +491,29 @@ class ReportData:
             "scenarios": self.scenarios,
             "assumptions": self.assumptions(),
             "sources": self.sources(),
-        } | self.uncertainty_tables()
+        } | self.funding_tables() | self.uncertainty_tables()
 
     def uncertainty_tables(self) -> dict[str, pd.DataFrame]:
         """Section 8's tables, for instances with `uncertainty`."""
         if self.stochastic is None:
             return {}
         s = self.stochastic
+        plans = self.stochastic_plans or {s.omega: s}
+
+        def by_plan(name):
+            frames = [getattr(x, name).assign(omega=w) for w, x in plans.items()]
+            return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
         return {
             "futures": s.futures,
             "offtakes": s.offtakes,
             "stockpile": s.stockpile,
+            "plans_offtakes": by_plan("offtakes"),
+            "plans_stockpile": by_plan("stockpile"),
             "risk_frontier": self.risk_frontier,
-            "stochastic_summary": s.summary().rename("value").rename_axis("quantity").reset_index(),
+            "stochastic_summary": pd.concat(
+                [x.summary().rename("value").rename_axis("quantity").reset_index().assign(omega=w)
+                 for w, x in plans.items()], ignore_index=True),
         }
 
 
@@ -389,51 +577,180 @@ def report_factors(instance: Instance) -> tuple[Instance, list[Factor], str]:
     return instance, factors, note
 
 
+#: A scaled field, in words, for the tornado's labels.
+FIELD_WORDS = {
+    "capacity": "capacity", "cost": "prices", "availability": "availability", "reserved": "reservations",
+    "min_take": "take-or-pay floors", "quantity": "demand", "shortfall_penalty": "unmet-demand penalties",
+}
+
+
+def pair_in_words(instance: Instance, stem: str) -> tuple[str, float, float] | None:
+    """A scenario pair STEM_low / STEM_high that each scale one field of the
+    same entities by one factor, in words with its range: ("capacity of
+    Dy/Tb separation (Lynas, MP Materials) (x0.5 / x2)", 0.5, 2.0). None
+    where the pair is not of that shape (its label is then its name and its
+    scenarios)."""
+    from ..dual_words import activity_words, byproducts
+
+    low, high = instance.scenarios.get(f"{stem}_low"), instance.scenarios.get(f"{stem}_high")
+    if low is None or high is None:
+        return None
+    ends = []
+    for scenario in (low, high):
+        if not scenario.scale or scenario.set or scenario.shift or scenario.add_policies:
+            return None
+        if len({step.factor for step in scenario.scale}) != 1 or len({step.field for step in scenario.scale}) != 1:
+            return None
+        ends.append((scenario.scale[0].field, [dict(step.where) for step in scenario.scale], scenario.scale[0].factor))
+    (field_low, where_low, factor_low), (field_high, where_high, factor_high) = ends
+    if field_low != field_high or where_low != where_high:
+        return None
+    words = FIELD_WORDS.get(field_low, field_low.replace("_", " "))
+    span = f"(x{factor_low:g} / x{factor_high:g})"
+    if field_low in ("quantity", "shortfall_penalty"):  # demand entries
+        if all(not where for where in where_low):
+            return f"{words} {span}", float(factor_low), float(factor_high)
+        return f"{words} of {', '.join(str(v) for w in where_low for v in w.values())} {span}", float(factor_low), float(factor_high)
+    matched = [f for f in instance.facilities
+               if any(all(str(getattr(f, k, None)) == str(v) for k, v in where.items()) for where in where_low)]
+    if not matched:
+        return None
+    side = byproducts(instance.products, (d.product for d in instance.demand),
+                      (p for f in instance.facilities for p in f.inputs))
+    activities = {activity_words(f.stage, f.outputs, side) for f in matched}
+    companies = list(dict.fromkeys(f.company or f.name or f.id for f in matched))
+    who = (f"{activities.pop()} ({', '.join(companies)})" if len(activities) == 1 and len(matched) > 1
+           else matched[0].name or matched[0].id if len(matched) == 1 else ", ".join(companies))
+    return f"{words} of {who} {span}", float(factor_low), float(factor_high)
+
+
+def tornado_in_words(instance: Instance, spread: pd.DataFrame) -> pd.DataFrame:
+    """The tornado with every bar in words and its range: scenario pairs
+    (`heavy_separation`) named by what they scale and by how much, their
+    ends the factors (0.5, 2) instead of the scenarios' names."""
+    if spread.empty:
+        return spread
+    spread = spread.copy()
+    spread["low"] = spread["low"].astype(object)
+    spread["high"] = spread["high"].astype(object)
+    for index, row in spread.iterrows():
+        low = str(row["low"])
+        if low == f"{HEAVY_PAIR}_low":  # the report's own pair: price multiples
+            spread.loc[index, ["low", "high"]] = [HEAVY_PRICE_LOW, HEAVY_PRICE_HIGH]
+            continue
+        if not low.endswith("_low") or low[:-4] not in {str(row["factor"])}:
+            continue
+        found = pair_in_words(instance, low[:-4])
+        if found is None:
+            spread.loc[index, "factor"] = f"{low[:-4].replace('_', ' ')} (scenarios {low} / {row['high']})"
+            continue
+        spread.loc[index, ["factor", "low", "high"]] = [found[0], found[1], found[2]]
+    return spread
+
+
 # --------------------------------------------------------------------------
 # Collecting
 
 
-def step_count(instance, shares=DEFAULT_SHARES) -> int:
-    """How many progress steps `collect` reports: the premium, each curve
-    point, each tornado solve, each scenario-table row."""
+#: The relative cost of the report's steps, in about one LP of the baseline
+#: (measured on the baseline: an LP 0.2-0.5 s, a warm-started curve point a
+#: tenth of that, an extensive form over 24 futures 10-20 s): what the
+#: progress bar advances by, so that it moves with the time spent.
+LP_WEIGHT = 1.0
+CURVE_POINT_WEIGHT = 0.1
+#: A solve of the funding section (SPEC section 7), on a model kept and
+#: re-solved in place: each expansion's value takes two (an option closed in
+#: each plan), a budget of the budget curve two more. Measured on the
+#: baseline with its expansions: 2.6 s for its 20 value solves, 0.5 s for 5
+#: budgets, against about 1 s for each tornado solve (a model built anew).
+REUSED_SOLVE_WEIGHT = 0.15
+BUDGET_POINT_WEIGHT = 2 * REUSED_SOLVE_WEIGHT
+DRAW_WEIGHT = 4.0  # charts and the file, after `collect` (the command line ticks it)
+
+
+def _decision_omegas(instance: Instance) -> tuple[float, ...]:
+    """The risk-neutral plan and a risk-averse one: the instance's omega if
+    it is above 0, else RISK_AVERSE_OMEGA."""
+    own = float(instance.uncertainty.omega) if instance.uncertainty is not None else 0.0
+    return (0.0, own if own > 0 else RISK_AVERSE_OMEGA)
+
+
+def report_budgets(instance: Instance, budgets=None) -> list[float]:
+    """The budgets the report's budget curve solves (builds.answer_budgets)."""
+    return answer_budgets(instance, budgets)
+
+
+def step_count(instance, shares=DEFAULT_SHARES, scenario=None, budgets=None) -> float:
+    """What `collect` reports to `progress` in all: each solve weighed by its
+    cost (LP_WEIGHT, CURVE_POINT_WEIGHT, REUSED_SOLVE_WEIGHT,
+    BUDGET_POINT_WEIGHT, the stochastic weights of stochastic.decision).
+    The premium solves its plans and one per product; expansion values two
+    plans, then two per expansion."""
     instance = load_instance(instance)
     _, factors, _ = report_factors(instance)
-    stochastic = 2 if instance.uncertainty is not None else 0
-    return 1 + len(list(shares)) + 2 * len(factors) + len(instance.scenarios) + 1 + stochastic
+    products = len({d.product for d in instance.demand})
+    weight = (2 + products) * LP_WEIGHT + len(list(shares)) * CURVE_POINT_WEIGHT
+    weight += (2 * len(factors) + len(instance.scenarios) + 1) * LP_WEIGHT
+    expansions = sum(len(f.expansions or []) for f in instance.facilities)
+    if expansions:
+        from ..scenarios import apply_scenario
+
+        weight += (2 + 2 * expansions) * REUSED_SOLVE_WEIGHT
+        weight += len(report_budgets(apply_scenario(instance, scenario), budgets)) * BUDGET_POINT_WEIGHT
+    if instance.uncertainty is not None:
+        from ..stochastic.decision import decide_weight
+
+        weight += decide_weight(instance.uncertainty.future_count(), _decision_omegas(instance), FRONTIER_OMEGAS)
+    return weight
 
 
-def collect(instance, scenario: str | None = None, shares=None, progress=None) -> ReportData:
-    """Run every solve of the report once. `progress(n)` is called with the
-    number of steps finished (see `step_count`)."""
+def collect(instance, scenario: str | None = None, shares=None, progress=None, budgets=None) -> ReportData:
+    """Run every solve of the report once. `progress(weight, label)` is called
+    as steps finish, with the step's weight (their sum is `step_count`) and
+    what it was. `budgets` (USD million; default REPORT_BUDGETS) are those
+    of the budget curve, for instances whose facilities offer expansions."""
     path = str(instance) if isinstance(instance, (str, os.PathLike)) else None
     base = load_instance(instance)
     shares = list(DEFAULT_SHARES if shares is None else shares)
-    tick = progress or (lambda done=1: None)
+    report = progress or (lambda weight, label="": None)
 
+    def ticks(weight: float, label: str):
+        """A progress(n) for the library's sweeps: n solves of `weight` each."""
+        return lambda done=1: report(done * weight, label)
+
+    products = len({d.product for d in base.demand})
     comparison = non_china_premium(base, scenario=scenario, by_product=True)
-    tick(1)
+    report((2 + products) * LP_WEIGHT, "the non-China premium")
     if not comparison.ok:
         bad = comparison.baseline if not comparison.baseline.optimal else comparison.non_china
         raise ReportError(f"the solve ended {bad.status}: {bad.message}")
-    curve = premium_curve(base, shares=shares, scenario=scenario, progress=tick)
+    curve = premium_curve(base, shares=shares, scenario=scenario,
+                          progress=ticks(CURVE_POINT_WEIGHT, "the premium curve"))
     swung, factors, note = report_factors(base)
-    spread = tornado(swung, factors=factors, scenario=scenario, progress=tick)
-    heavy = spread["low"].astype(str) == f"{HEAVY_PAIR}_low" if not spread.empty else []
-    if len(heavy) and heavy.any():  # the added pair's ends are price multiples, not scenarios of the instance
-        spread["low"] = spread["low"].astype(object)
-        spread["high"] = spread["high"].astype(object)
-        spread.loc[heavy, "low"], spread.loc[heavy, "high"] = HEAVY_PRICE_LOW, HEAVY_PRICE_HIGH
-    table = scenario_table(base, list(base.scenarios), progress=tick)
-    stochastic, frontier = None, None
-    if base.uncertainty is not None:
-        from ..stochastic import risk_frontier, solve_stochastic
+    spread = tornado(swung, factors=factors, scenario=scenario, progress=ticks(LP_WEIGHT, "the tornado"))
+    spread = tornado_in_words(swung, spread)
+    table = scenario_table(base, list(base.scenarios), progress=ticks(LP_WEIGHT, "the scenario table"))
+    values, funded = None, None
+    if any(f.expansions for f in base.facilities):
+        from ..funding import budget_curve, expansion_value
+        from ..scenarios import apply_scenario
 
-        stochastic = solve_stochastic(base)
-        tick(1)
-        if not stochastic.optimal:
-            raise ReportError(f"the stochastic solve ended {stochastic.status}: {stochastic.message}")
-        frontier = risk_frontier(base, omegas=FRONTIER_OMEGAS)
-        tick(1)
+        values = expansion_value(base, scenario=scenario, progress=ticks(REUSED_SOLVE_WEIGHT, "what each expansion is worth"))
+        funded = budget_curve(base, report_budgets(apply_scenario(base, scenario), budgets), scenario=scenario,
+                              executor=None, progress=ticks(BUDGET_POINT_WEIGHT, "the budget curve"))
+    stochastic, frontier, plans = None, None, {}
+    if base.uncertainty is not None:
+        from ..stochastic.decision import decide
+
+        omegas = _decision_omegas(base)
+        decision = decide(base, plans=omegas, frontier=FRONTIER_OMEGAS,
+                          progress=lambda weight, label: report(weight, f"decisions under uncertainty: {label}"))
+        plans, frontier = decision.plans, decision.frontier
+        for solution in plans.values():
+            if not solution.optimal:
+                raise ReportError(f"the stochastic solve ended {solution.status}: {solution.message}")
+        own = float(base.uncertainty.omega)
+        stochastic = plans[own] if own in plans else plans[0.0]
     return ReportData(
         instance=base,
         instance_path=None if path is None else Path(path).name,
@@ -445,6 +762,9 @@ def collect(instance, scenario: str | None = None, shares=None, progress=None) -
         tornado_note=note,
         stochastic=stochastic,
         risk_frontier=frontier,
+        stochastic_plans=plans,
+        expansion_values=values,
+        budget_curve=funded,
     )
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from . import numbers as fmt
-from .data import SECTIONS, STAGE_ORDER, ReportData
+from .data import SIGN_THRESHOLD_MUSD, SIGN_THRESHOLD_T, STAGE_ORDER, ReportData, numbered_sections
 
 
 @dataclass
@@ -45,7 +45,7 @@ class Kpi:
     key: str
     label: str
     text: str
-    value: float
+    value: float | None  # None: the text is not a number (a year, "not by 2035")
     detail: str = ""
 
 
@@ -107,57 +107,152 @@ def _join(words: list[str]) -> str:
 # --------------------------------------------------------------------------
 
 
-def answer(data: ReportData) -> Section:
+def _periods_text(periods: list) -> str:
+    """2026-2028, or 2026 and 2029 where they are not consecutive."""
+    if not periods:
+        return ""
+    return str(periods[0]) if len(periods) == 1 else f"{periods[0]}-{periods[-1]}"
+
+
+def _penalty_range(data: ReportData) -> str:
+    """The instance's unmet-demand penalties, USD/kg: "150-1,000"."""
+    values = []
+    for entry in data.instance.demand:
+        penalty = entry.shortfall_penalty
+        if penalty is None:
+            product = data.instance.products.get(entry.product)
+            penalty = product.shortfall_penalty if product is not None else None
+        if isinstance(penalty, dict):
+            values += [float(v) for v in penalty.values()]
+        elif penalty is not None:
+            values.append(float(penalty))
+    if not values:
+        return ""
+    low, high = min(values), max(values)
+    return f"{low:,.0f}" if low == high else f"{low:,.0f}-{high:,.0f}"
+
+
+def first_clean_period(data: ReportData):
+    """The first period from which the non-China plan serves every product in
+    full (None: not within the horizon)."""
+    firsts = list(data.comparison.first_full_period.values())
+    if not firsts or any(f is None for f in firsts):
+        return None
+    order = {str(p): i for i, p in enumerate(data.periods)}
+    return max(firsts, key=lambda p: order.get(str(p), -1))
+
+
+def first_clean_sentence(data: ReportData) -> str:
+    """The first clean year as what it is: a cost trade-off at the assumed
+    penalties, with how it moves when the penalties do (the instance's
+    penalty-only scenarios)."""
+    first = first_clean_period(data)
+    penalties = _penalty_range(data)
+    unmet = data.summary["unmet_non_china_t"]
+    if unmet <= 0.5:
+        return "The non-China plan serves all demand in every period: the clean chain is large enough, at a price."
+    text = (
+        f"The non-China plan serves all demand from {first}" if first is not None
+        else f"The non-China plan leaves demand unmet up to {data.periods[-1]}"
+    )
+    text += (
+        ": a cost trade-off at the assumed penalties"
+        + (f" (USD {penalties}/kg unmet)" if penalties else "")
+        + ", not the first year a clean chain can exist. Where clean supply costs more than the penalty, the plan "
+        "leaves demand unmet instead."
+    )
+    moves = []
+    for factor, name, period in data.penalty_years():
+        said = ", ".join(map(str, period)) if isinstance(period, list) else str(period)
+        said = f"in no year up to {data.periods[-1]}" if said == "never" else f"from {said}"
+        moves.append(f"x{factor:g} ({name}): {said}")
+    if moves:
+        text += " With every penalty " + "; ".join(moves) + "."
+    return text
+
+
+def answer(data: ReportData) -> list:
     s = data.summary
     c = data.comparison
     covered = _join(list(data.instance.covered_countries))
+    base_kg, clean_kg = c.supply_usd_per_kg
+    unmet = data.unmet()
+    short = unmet[unmet["non_china_t"] > 0.5]
+    short_products = _and([fmt.product_name(p) for p in dict.fromkeys(short["product"])]) if len(short) else ""
+    short_periods = _periods_text(list(dict.fromkeys(short["period"]))) if len(short) else ""
+    more = "more" if s["supply_premium_musd"] >= 0 else "less"
+    lead = (
+        f"Over {data.horizon}, buying only from a supply chain that never touches {covered} costs "
+        f"USD {fmt.musd(abs(s['supply_premium_musd']))} million {more} in supply: USD {abs(clean_kg - base_kg):,.1f} "
+        f"{'more' if clean_kg >= base_kg else 'less'} on every kg delivered ({clean_kg:,.1f} against "
+        f"{base_kg:,.1f} USD/kg)."
+    )
+    if s["unmet_non_china_t"] > 0.5:
+        lead += (
+            f" That chain cannot yet meet all demand: it leaves {fmt.tonnes(s['unmet_non_china_t'])} t of "
+            f"{short_products} unmet in {short_periods}, which the instance prices at "
+            f"USD {fmt.musd(s['shortfall_premium_musd'])} million of assumed penalties: USD {fmt.musd(s['premium_musd'])} "
+            f"million in all (+{fmt.percent(s['premium_pct'])} over the least-cost plan)."
+        )
+    first = first_clean_period(data)
     blocks: list = [
-        Paragraph(
-            f"Over {data.horizon}, a supply chain that never touches {covered} costs "
-            f"USD {fmt.musd(s['premium_musd'])} million more than the baseline plan "
-            f"(+{fmt.percent(s['premium_pct'])}): USD {fmt.musd(s['supply_premium_musd'])} million of dearer supply and "
-            f"USD {fmt.musd(s['shortfall_premium_musd'])} million of penalties for demand the clean chain cannot meet "
-            "(the penalties are assumptions of the instance).",
-            "lead",
-        ),
+        Paragraph(lead, "lead"),
         Kpis([
-            Kpi("premium_musd", "Non-China premium (USD million)", fmt.musd(s["premium_musd"]), s["premium_musd"],
-                f"{fmt.percent(s['premium_pct'])} over the baseline plan"),
-            Kpi("baseline_musd", "Baseline plan (USD million)", fmt.musd(s["baseline_musd"]), s["baseline_musd"],
-                f"unmet demand {fmt.tonnes(s['unmet_baseline_t'])} t"),
-            Kpi("non_china_musd", "Non-China plan (USD million)", fmt.musd(s["non_china_musd"]), s["non_china_musd"],
-                f"unmet demand {fmt.tonnes(s['unmet_non_china_t'])} t"),
+            Kpi("supply_premium_musd", "Supply premium (USD million)", fmt.musd(s["supply_premium_musd"]),
+                s["supply_premium_musd"], f"{clean_kg - base_kg:+,.1f} USD/kg delivered; no assumed penalty in it"),
             Kpi("unmet_non_china_t", "Unmet without China (t)", fmt.tonnes(s["unmet_non_china_t"]),
-                s["unmet_non_china_t"], f"over {data.horizon}"),
+                s["unmet_non_china_t"],
+                f"{short_products}, {short_periods}" if len(short) else f"over {data.horizon}"),
+            Kpi("premium_musd", "Premium with penalties (USD million)", fmt.musd(s["premium_musd"]), s["premium_musd"],
+                f"+{fmt.percent(s['premium_pct'])}; {fmt.musd(s['shortfall_premium_musd'])} of it assumed penalties"),
+            Kpi("first_clean_period", "Non-China plan serves all demand from",
+                str(first) if first is not None else f"not by {data.periods[-1]}", None,
+                "at the assumed penalties: a cost trade-off"),
         ]),
+        Paragraph(first_clean_sentence(data), "note"),
     ]
+    costs = []
+    for label, solution in (("Least-cost (baseline) plan", c.baseline), ("Non-China plan", c.non_china)):
+        b = solution.cost_breakdown
+        costs.append([
+            text(label), num(b["supply"] + b["holding"] + b["sales"] + b.get("investment", 0.0), fmt.musd),
+            num(b["shortfall"], fmt.musd),
+            num(solution.objective, fmt.musd), num(solution.shortfall["quantity_t"].sum(), fmt.tonnes),
+        ])
+    costs.append([text("Non-China premium"), num(s["supply_premium_musd"], fmt.musd),
+                  num(s["shortfall_premium_musd"], fmt.musd), num(s["premium_musd"], fmt.musd),
+                  num(s["unmet_non_china_t"] - s["unmet_baseline_t"], fmt.tonnes)])
+    blocks.append(Table(
+        "table-costs", f"What each plan costs, USD million over {data.horizon}",
+        ["Plan", "Supply (paid, held, less sales" + (", capital charges of builds)" if c.baseline.has_expansions else ")"),
+         "Unmet-demand penalty (assumed)", "Total", "Unmet demand (t)"],
+        costs,
+    ))
     products = data.products()
     rows = []
     for row in products.itertuples():
-        first = row.first_full_period
+        first_full = row.first_full_period
         rows.append([
             text(fmt.product_name(row.product)),
-            Cell("not by " + str(data.periods[-1]) if first == "never" else str(first)),
+            Cell("not by " + str(data.periods[-1]) if first_full == "never" else str(first_full)),
             num(row.supply_premium_usd_per_kg, fmt.usd_per_kg),
             num(row.unmet_baseline_t, fmt.tonnes),
             num(row.unmet_non_china_t, fmt.tonnes),
         ])
     blocks.append(Table(
-        "table-products", "By product: when the clean chain covers demand, and at what premium",
-        ["Product", "Clean chain meets demand in full from", "Supply premium (USD/kg delivered)",
-         "Unmet, baseline plan (t)", "Unmet, non-China plan (t)"],
+        "table-products", "By product: when the non-China plan serves all demand, and at what supply premium",
+        ["Product", "Non-China plan serves all demand from (at the assumed penalties)",
+         "Supply premium (USD/kg delivered)", "Unmet, baseline plan (t)", "Unmet, non-China plan (t)"],
         rows,
     ))
     if c.supply_premium_usd_per_kg:
         blocks.append(Paragraph(
             "Supply premium per kg: the rise in the average supply cost per kg delivered (penalties left out) when "
             "that product alone must be clean.", "note"))
-    unmet = data.unmet()
-    unmet = unmet[(unmet["baseline_t"] > 0.5) | (unmet["non_china_t"] > 0.5)]
-    if not unmet.empty:
+    if not short.empty or (unmet["baseline_t"] > 0.5).any():
         rows = []
-        for product in dict.fromkeys(unmet["product"]):
-            part = data.unmet()[data.unmet()["product"] == product].set_index("period")
+        for product in dict.fromkeys(unmet.loc[(unmet["baseline_t"] > 0.5) | (unmet["non_china_t"] > 0.5), "product"]):
+            part = unmet[unmet["product"] == product].set_index("period")
             for column, plan in (("baseline_t", "baseline"), ("non_china_t", "non-China")):
                 if part[column].sum() <= 0.5:
                     continue
@@ -167,10 +262,10 @@ def answer(data: ReportData) -> Section:
                             ["Product", "Plan"] + [str(p) for p in data.periods], rows, wide=True))
     else:
         blocks.append(Paragraph("Both plans meet all demand in every period.", "note"))
-    return Section("answer", SECTIONS[0][1], blocks)
+    return blocks
 
 
-def mix(data: ReportData) -> Section:
+def mix(data: ReportData) -> list:
     table = data.mix()
     rows = []
     if not table.empty:
@@ -185,21 +280,26 @@ def mix(data: ReportData) -> Section:
             rows.append([text(plan), text(stage), text(country)]
                         + [num(values.get(p, 0.0), fmt.tonnes) for p in data.periods])
     covered = ", ".join(data.instance.covered_countries)
+    products = _and([fmt.product_name(p) for p in data.chart_products()])
     blocks: list = [
         Paragraph(
-            "Where each plan buys, stage by stage: tonnes of each stage's main output per period, stacked by the "
-            f"country of the plant. Covered countries ({covered}) are in red. The non-China plan uses no covered "
-            "plant for the material it delivers."),
-        Chart("mix", "Sourcing mix by country and stage: baseline plan (left) beside the non-China plan (right), "
-                     "t of output per period"),
+            f"What each plan gets of {products} per period, by the country of the plant that makes it: tonnes of "
+            "that product arriving in the period, after the plant's lead time (resellers left out, since what they "
+            "sell is made elsewhere). The solid line is what buyers ask for; where a product is only an input, the "
+            "dashed line is what the plan uses (consumed by its plants or delivered). Bars short of the solid line "
+            "are unmet demand, unless stock fills the gap; bars above a line are stock built, sold or discarded. "
+            f"A country keeps its colour in every chart; covered countries ({covered}) are in red. "
+            "The non-China plan uses no covered plant for anything it delivers."),
+        Chart("mix", "What each plan gets, by product and country: baseline plan (left) beside the non-China plan "
+                     "(right), t of product arriving per period"),
     ]
     drops = end_of_horizon_note(data)
     if drops:
         blocks.append(Paragraph(drops, "note"))
-    return Section("mix", SECTIONS[1][1], blocks + [
-        Table("table-mix", "Activity by plan, stage and country (t of output)",
+    return blocks + [
+        Table("table-mix", "Activity by plan, stage and country (t of each stage's main output)",
               ["Plan", "Stage", "Country"] + [str(p) for p in data.periods], rows, wide=True),
-    ])
+    ]
 
 
 def end_of_horizon_note(data: ReportData) -> str:
@@ -233,7 +333,7 @@ def _and(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
-def binding(data: ReportData) -> Section:
+def binding(data: ReportData) -> list:
     table = data.binding()
     blocks: list = [Paragraph(
         "The constraints with the largest shadow prices: what one more unit of each would save. They say "
@@ -252,7 +352,7 @@ def binding(data: ReportData) -> Section:
         else:
             blocks.append(Paragraph(f"{title}: no constraint binds.", "note"))
     blocks += ranging(data)
-    return Section("binding", SECTIONS[2][1], blocks)
+    return blocks
 
 
 def _end(value, formatter, missing: str) -> Cell:
@@ -285,10 +385,10 @@ def ranging(data: ReportData) -> list:
     return blocks
 
 
-def prices(data: ReportData) -> Section:
+def prices(data: ReportData) -> list:
     products = data.price_products()
     if not products:
-        return Section("prices", SECTIONS[3][1], [Paragraph("The instance has none of NdPr, Dy or Tb oxide.", "note")])
+        return [Paragraph("The instance has none of NdPr, Dy or Tb oxide.", "note")]
     table = data.prices()
     rows = []
     for product in products:
@@ -303,7 +403,7 @@ def prices(data: ReportData) -> Section:
         [text(fmt.product_name(r.product)), text(r.reference), num(r.usd_per_kg, fmt.usd_per_kg), text(r.source)]
         for r in data.reference_prices().itertuples()
     ]
-    return Section("prices", SECTIONS[3][1], [
+    return [
         Paragraph(
             "A marginal price is what one more tonne of the oxide, clean or covered, would be worth to the plan in "
             "that period (the shadow price of its balance), in USD/kg. Clean and covered oxide fetch the same "
@@ -314,10 +414,10 @@ def prices(data: ReportData) -> Section:
         Table("table-prices", "Marginal prices (USD/kg)", ["Product", "Price of"] + [str(p) for p in data.periods],
               rows, wide=True),
         Table("table-reference-prices", "Public reference prices", ["Product", "Reference", "USD/kg", "Source"], refs),
-    ])
+    ]
 
 
-def curve(data: ReportData) -> Section:
+def curve(data: ReportData) -> list:
     statuses = (data.curve["status"] != "optimal").any()  # a column only when a point is not optimal
     rows = [
         [num(r.share, fmt.share), num(r.objective_musd, fmt.musd), num(r.premium_musd, fmt.musd),
@@ -325,7 +425,7 @@ def curve(data: ReportData) -> Section:
         + ([text(r.status)] if statuses else [])
         for r in data.curve.itertuples()
     ]
-    return Section("curve", SECTIONS[4][1], [
+    return [
         Paragraph(
             "The cost of the plan as the share of covered material allowed in deliveries falls from 100% (no cap) "
             "to 0% (non-China), each point a least-cost plan under that cap. The bars are the marginal cost of "
@@ -335,10 +435,10 @@ def curve(data: ReportData) -> Section:
               ["Allowed covered share", "Cost (USD million)", "Premium over no cap (USD million)",
                "Marginal cost (USD million per point)", "Covered share delivered", "Unmet (t)"]
               + (["Status"] if statuses else []), rows),
-    ])
+    ]
 
 
-def tornado(data: ReportData) -> Section:
+def tornado(data: ReportData) -> list:
     table = data.tornado
     rows = [
         [text(r.factor), text(fmt.multiple(r.low) if not isinstance(r.low, str) else r.low),
@@ -360,10 +460,10 @@ def tornado(data: ReportData) -> Section:
     else:
         blocks.append(Paragraph("The instance has no uncertain input to swing.", "note"))
     blocks.append(Paragraph(data.tornado_note, "note"))
-    return Section("tornado", SECTIONS[5][1], blocks)
+    return blocks
 
 
-def inputs(data: ReportData) -> Section:
+def inputs(data: ReportData) -> list:
     table = data.scenarios
     firsts = [c for c in table.columns if c.startswith("first_full_")]
     rows = []
@@ -380,7 +480,7 @@ def inputs(data: ReportData) -> Section:
                + [f"{fmt.product_name(k[len('first_full_'):])}: clean in full from" for k in firsts])
     scenario_note = "Each scenario applied alone to the instance"
     if data.scenario:
-        scenario_note += f" (not on top of {data.scenario}, the scenario of sections 1-6)"
+        scenario_note += f" (not on top of {data.scenario}, the scenario of the sections before)"
     assumptions = [
         [text(r.kind), text(r.id if not r.name else f"{r.id}: {r.name}"),
          text(" ".join(part for part in (r.assumption, r.notes) if part)), Cell("", refs=_refs(r.source))]
@@ -398,81 +498,463 @@ def inputs(data: ReportData) -> Section:
         Heading("Sources", "sources"),
         SourceList(data.sources()),
     ]
-    return Section("inputs", SECTIONS[6][1], blocks)
+    return blocks
 
 
-def uncertainty(data: ReportData) -> Section:
+def _plan_label(omega: float) -> str:
+    return "risk-neutral" if omega == 0 else f"risk-averse (omega {omega:g})"
+
+
+def sign_rows(data: ReportData, covered_only: bool) -> list[list[Cell]]:
+    """Rows of the "what to sign" table: per facility, one row per plan, in
+    tonnes of the facility's main product, reservations worth less than
+    SIGN_THRESHOLD_MUSD left out, the rest rounded to whole tonnes."""
+    from ..dual_words import byproducts, main_outputs
+
+    instance = data.instance
+    facilities = {f.id: f for f in instance.facilities}
+    covered = set(instance.covered_countries)
+    side = byproducts(instance.products, (d.product for d in instance.demand),
+                      (p for f in instance.facilities for p in f.inputs))
+    periods = [p for p in data.periods if any(str(p) == str(q) for s in data.stochastic_plans.values()
+                                              for q in s.offtakes["period"])]
+    rows = []
+    ids = list(dict.fromkeys(f for s in data.stochastic_plans.values() for f in s.offtakes["facility"]))
+    for f_id in ids:
+        facility = facilities[f_id]
+        if (facility.country in covered) != covered_only:
+            continue
+        main = main_outputs(facility.outputs, side)[0]
+        ratio = float(facility.outputs[main])
+        plan_rows = []
+        for omega, solution in data.stochastic_plans.items():
+            part = solution.offtakes[solution.offtakes["facility"] == f_id]
+            reserved = {str(p): q for p, q in zip(part["period"], part["quantity_t"])}
+            signed = [worth_signing(data, facility, p, reserved.get(str(p), 0.0)) for p in periods]
+            cells = [num(reserved.get(str(p), 0.0) * ratio, fmt.tonnes) if keep else Cell(fmt.MISSING, None, True)
+                     for p, keep in zip(periods, signed)]
+            plan_rows.append((omega, cells, float(part["fee_musd"].sum()), any(signed)))
+        if not any(row[3] for row in plan_rows):
+            continue
+        for position, (omega, cells, fee, _) in enumerate(plan_rows):
+            country = facility.country + (" (covered)" if facility.country in covered else "")
+            rows.append([text(facility.name or f_id if position == 0 else ""), text(country if position == 0 else ""),
+                         text(fmt.product_name(main) if position == 0 else ""), text(_plan_label(omega))]
+                        + cells + [num(fee, fmt.musd)])
+    return rows
+
+
+def worth_signing(data: ReportData, facility, period, reserved_t: float) -> bool:
+    """Whether a reservation (t of activity) is one to sign: at least
+    SIGN_THRESHOLD_T t of the facility's main product, or worth at least
+    SIGN_THRESHOLD_MUSD at the seller's price."""
+    from ..data import resolve_series
+    from ..dual_words import main_outputs
+
+    labels = [str(p) for p in data.periods]
+    cost = resolve_series(facility.cost, labels)[labels.index(str(period))]
+    product_t = reserved_t * float(facility.outputs[main_outputs(facility.outputs, _byproducts(data))[0]])
+    return product_t >= SIGN_THRESHOLD_T - 0.5 or reserved_t * cost / 1000.0 >= SIGN_THRESHOLD_MUSD
+
+
+def _byproducts(data: ReportData) -> set:
+    from ..dual_words import byproducts
+
+    instance = data.instance
+    return byproducts(instance.products, (d.product for d in instance.demand),
+                      (p for f in instance.facilities for p in f.inputs))
+
+
+def sign_periods(data: ReportData) -> list:
+    return [p for p in data.periods if any(str(p) == str(q) for s in data.stochastic_plans.values()
+                                           for q in s.offtakes["period"])]
+
+
+def covered_contracts_sentence(data: ReportData) -> str:
+    """Which plan signs with covered-country sellers, for which years and what."""
+    from ..dual_words import byproducts, main_outputs
+
+    instance = data.instance
+    covered = set(instance.covered_countries)
+    facilities = {f.id: f for f in instance.facilities}
+    side = byproducts(instance.products, (d.product for d in instance.demand),
+                      (p for f in instance.facilities for p in f.inputs))
+    parts = []
+    for omega, solution in data.stochastic_plans.items():
+        offtakes = solution.offtakes
+        if offtakes.empty:
+            continue
+        what = []
+        for f_id in dict.fromkeys(offtakes["facility"]):
+            facility = facilities[f_id]
+            if facility.country not in covered:
+                continue
+            main = main_outputs(facility.outputs, side)[0]
+            part = offtakes[(offtakes["facility"] == f_id)]
+            part = part[[worth_signing(data, facility, p, q) for p, q in zip(part["period"], part["quantity_t"])]]
+            if part.empty:
+                continue
+            years = list(part["period"])
+            most = float(part["quantity_t"].max()) * float(facility.outputs[main])
+            what.append(f"{fmt.product_name(main)} from {facility.country} in {_periods_text(years)} "
+                        f"(up to {fmt.tonnes(most)} t a period)")
+        if what:
+            parts.append(f"the {_plan_label(omega)} plan signs for {_and(what)}")
+    if not parts:
+        return ""
+    countries = ", ".join(instance.covered_countries)
+    text_ = "; ".join(parts)
+    return (
+        text_[0].upper() + text_[1:] + f". Material from a covered country ({countries}) fails the non-China test of "
+        "section 1, and for defence deliveries under clean_only_from it may not be used at all: these contracts "
+        "buy cheap supply in the futures where licences flow, not a clean chain."
+    )
+
+
+def uncertainty(data: ReportData) -> list:
+    plans = data.stochastic_plans or {data.stochastic.omega: data.stochastic}
+    omegas = list(plans)
+    neutral, averse = plans[omegas[0]], plans[omegas[-1]]
     s = data.stochastic
-    reveal = s.reveal
-    blocks: list = [
-        Paragraph(
-            f"What to sign and stock before {reveal}, when the future is not known: the plan that serves all "
-            f"{len(s.futures)} futures of the instance's `uncertainty` section at least "
-            + ("expected cost" if s.omega == 0 else
-               f"(1 - {s.omega:g}) x expected cost + {s.omega:g} x CVaR (the mean of the worst "
-               f"{fmt.percent(100 * (1 - s.alpha))} of futures)")
-            + f". Expected cost USD {fmt.musd(s.expected_cost)} million; the worst {fmt.percent(100 * (1 - s.alpha))} "
-            f"of futures average USD {fmt.musd(s.cvar)} million (CVaR). Signing the deterministic plan instead "
-            f"would cost USD {fmt.musd(s.vss)} million more (VSS); knowing the future would save "
-            f"USD {fmt.musd(s.evpi)} million (EVPI).",
-            "lead",
-        ),
-        Kpis([
-            Kpi("expected_cost_musd", "Expected cost (USD million)", fmt.musd(s.expected_cost), s.expected_cost,
-                f"over {len(s.futures)} futures"),
-            Kpi("cvar_musd", f"CVaR {fmt.percent(100 * s.alpha)} (USD million)", fmt.musd(s.cvar), s.cvar,
-                "the mean of the worst futures"),
-            Kpi("vss_musd", "Value of the stochastic plan (USD million)", fmt.musd(s.vss), s.vss,
-                "against signing the deterministic plan"),
-            Kpi("evpi_musd", "Value of perfect information (USD million)", fmt.musd(s.evpi), s.evpi,
-                "what knowing the future would save"),
-        ]),
-        Chart("futures", "The cost of each future (USD million), probability on the vertical axis, "
-                         "with the expected cost and CVaR"),
+    reveal, tail = s.reveal, f"{100 * (1 - s.alpha):.3g}%"
+    blocks: list = [Paragraph(
+        f"Before {reveal} the buyer signs offtakes and builds stock without knowing which of the {len(s.futures)} "
+        f"futures of the instance's uncertainty section comes. Two plans, side by side: the risk-neutral plan, of "
+        f"least expected cost, and the risk-averse plan, which puts a weight of {omegas[-1]:g} on the mean cost of "
+        f"the worst {tail} of futures (CVaR). The risk-averse plan costs USD "
+        f"{fmt.musd(averse.expected_cost - neutral.expected_cost)} million more on average and USD "
+        f"{fmt.musd(neutral.cvar - averse.cvar)} million less in the worst {tail} of futures.",
+        "lead",
+    )] if len(plans) > 1 else [Paragraph(
+        f"What to sign and stock before {reveal}, when the future is not known: expected cost USD "
+        f"{fmt.musd(s.expected_cost)} million; the worst {tail} of futures average USD {fmt.musd(s.cvar)} million.",
+        "lead")]
+    blocks.append(Kpis([
+        Kpi("expected_cost_musd", f"Expected cost, {_plan_label(neutral.omega)} (USD million)",
+            fmt.musd(neutral.expected_cost), neutral.expected_cost, f"over {len(s.futures)} futures"),
+        Kpi("cvar_musd", f"Worst {tail}, {_plan_label(neutral.omega)} (USD million)", fmt.musd(neutral.cvar),
+            neutral.cvar, "mean cost of the worst futures (CVaR)"),
+        Kpi("expected_cost_averse_musd", f"Expected cost, {_plan_label(averse.omega)} (USD million)",
+            fmt.musd(averse.expected_cost), averse.expected_cost,
+            f"{averse.expected_cost - neutral.expected_cost:+,.1f} against risk-neutral"),
+        Kpi("cvar_averse_musd", f"Worst {tail}, {_plan_label(averse.omega)} (USD million)", fmt.musd(averse.cvar),
+            averse.cvar, f"{averse.cvar - neutral.cvar:+,.1f} against risk-neutral"),
+    ]))
+
+    def fees(solution) -> float:
+        return float(solution.offtakes["fee_musd"].sum()) if len(solution.offtakes) else 0.0
+
+    measures = [
+        ("Expected cost", lambda x: x.expected_cost),
+        (f"CVaR: mean cost of the worst {tail} of futures", lambda x: x.cvar),
+        ("Offtake fees signed now", fees),
+        ("VSS: saved against signing the deterministic plan", lambda x: x.vss),
+        ("EVPI: what knowing the future would be worth", lambda x: x.evpi),
     ]
-    offtakes = s.offtakes
-    if offtakes.empty:
-        blocks.append(Paragraph("No offtake is worth signing now.", "note"))
+    blocks.append(Table(
+        "table-plans", "The two plans, USD million over the horizon",
+        [""] + [_plan_label(w).capitalize() for w in plans],
+        [[text(label)] + [num(get(x), fmt.musd) for x in plans.values()] for label, get in measures],
+    ))
+    periods = sign_periods(data)
+    note = (f"Reservations under {SIGN_THRESHOLD_T:g} t of product a period are left out (shown {fmt.MISSING}) "
+            f"unless worth USD {SIGN_THRESHOLD_MUSD:g} million or more at the seller's price (a few tonnes of Tb "
+            "oxide are); the rest are rounded to whole tonnes. The plan leaves slivers no one would sign. Fees count "
+            "everything reserved. Periods are when the material is made; it arrives after the seller's lead time.")
+    clean_rows, covered_rows = sign_rows(data, False), sign_rows(data, True)
+    headers = ["Facility", "Country", "Product (t per period)", "Plan"] + [str(p) for p in periods] + ["Fees (USD million)"]
+    if clean_rows:
+        blocks.append(Table("table-sign", "What to sign now: offtakes outside the covered countries, t of product "
+                            "reserved per period", headers, clean_rows, wide=True))
     else:
-        periods = list(dict.fromkeys(offtakes["period"]))
-        rows = []
-        for facility in dict.fromkeys(offtakes["facility"]):
-            part = offtakes[offtakes["facility"] == facility].set_index("period")
-            rows.append([text(facility)] + [num(part["quantity_t"].get(p, 0.0), fmt.tonnes) for p in periods]
-                        + [num(part["fee_musd"].sum(), fmt.musd)])
-        blocks.append(Table("table-offtakes", "Offtakes to sign now: t of activity reserved per period",
-                            ["Facility"] + [str(p) for p in periods] + ["Fees (USD million)"], rows, wide=True))
-    stock = s.stockpile
+        blocks.append(Paragraph("No offtake outside the covered countries is worth signing now.", "note"))
+    if covered_rows:
+        blocks.append(Table("table-sign-covered", "Contracts with sellers in covered countries: they fail the "
+                            "non-China test", headers, covered_rows, wide=True))
+        blocks.append(Paragraph(covered_contracts_sentence(data)))
+    blocks.append(Paragraph(note, "note"))
+
+    stock_rows = []
+    keys = list(dict.fromkeys((r.product, r.label) for x in plans.values() for r in x.stockpile.itertuples()))
+    for product, label in keys:
+        cells = []
+        for x in plans.values():
+            part = x.stockpile[(x.stockpile["product"] == product) & (x.stockpile["label"] == label)]
+            cells.append(num(float(part["quantity_t"].sum()), fmt.tonnes))
+        stock_rows.append([text(fmt.product_name(product)), text(label)] + cells)
     blocks.append(
-        Table("table-stockpile", f"Stockpile at the end of the first stage (before {reveal}), t",
-              ["Product", "Label", "Stock (t)"],
-              [[text(fmt.product_name(r.product)), text(r.label), num(r.quantity_t, fmt.tonnes)]
-               for r in stock.itertuples()])
-        if not stock.empty else Paragraph("No stock is worth building before the future is known.", "note")
+        Table("table-stockpile", f"Stock to hold at the end of the first stage (before {reveal}), t",
+              ["Product", "Label"] + [f"{_plan_label(w).capitalize()} (t)" for w in plans], stock_rows)
+        if stock_rows else Paragraph("No stock is worth building before the future is known.", "note")
     )
     frontier = data.risk_frontier
     blocks += [
-        Chart("frontier", "Risk frontier: expected cost against CVaR as the weight omega on CVaR rises"),
+        Chart("futures", "The cost of each future under each plan (USD million), probability on the vertical "
+                         "axis, with each plan's expected cost and CVaR"),
+        Chart("frontier", "Risk frontier: expected cost against CVaR as the weight omega on CVaR rises "
+                          "(omega 1: the least expected cost among plans of least CVaR)"),
         Table("table-frontier", "Risk frontier",
               ["omega", "Objective (USD million)", "Expected cost (USD million)", "CVaR (USD million)"],
               [[text(f"{r.omega:g}"), num(r.objective_musd, fmt.musd), num(r.expected_cost_musd, fmt.musd),
                 num(r.cvar_musd, fmt.musd)] for r in frontier.itertuples()]),
     ]
-    worst = s.worst_futures(5)
+    worst = neutral.worst_futures(5)
+    averse_cost = averse.futures.set_index("future")["cost_musd"]
     blocks.append(Table(
-        "table-worst-futures", "The costliest futures",
-        ["Future", "Scenarios", "Probability", "Cost (USD million)", "Unmet (t)"],
+        "table-worst-futures", "The costliest futures of the risk-neutral plan",
+        ["Future", "Scenarios", "Probability", "Cost, risk-neutral (USD million)",
+         f"Cost, {_plan_label(averse.omega)} (USD million)", "Unmet, risk-neutral (t)"],
         [[text(r.future), text(r.scenario or "as the instance is"), num(r.probability, lambda v: f"{v:.3g}"),
-          num(r.cost_musd, fmt.musd), num(r.shortfall_t, fmt.tonnes)] for r in worst.itertuples()],
+          num(r.cost_musd, fmt.musd), num(averse_cost.get(r.future), fmt.musd), num(r.shortfall_t, fmt.tonnes)]
+         for r in worst.itertuples()],
     ))
-    return Section("uncertainty", SECTIONS[7][1], blocks)
+    return blocks
+
+
+# --------------------------------------------------------------------------
+# What to fund (SPEC section 7)
+
+
+def _clean_from(first, last) -> str:
+    """The first clean period as a table cell: a year, or "not by 2035"."""
+    return f"not by {last}" if first in (None, "never") else str(first)
+
+
+def _served(first, last) -> str:
+    """ "all demand served from 2029", or "demand unmet up to 2035"."""
+    return f"demand unmet up to {last}" if first in (None, "never") else f"all demand served from {first}"
+
+
+def _series(phrases: list[str]) -> str:
+    """Phrases that hold commas, joined by semicolons: "a, b; c, d; and e, f"."""
+    return phrases[0] if len(phrases) == 1 else "; ".join(phrases[:-1]) + "; and " + phrases[-1]
+
+
+def _first_builds(builds: pd.DataFrame, values: pd.DataFrame, top: int = 3) -> tuple[list[str], int]:
+    """The non-China plan's builds as phrases, earliest decision first (then
+    the most valuable to it): "Lynas Malaysia (MY): second line, decided in
+    2026, capacity from 2028". Returns the first `top` and how many more."""
+    from ..builds import expansion_words, named
+
+    worth = {(r.facility, r.expansion): r.non_china_value_musd for r in values.itertuples()} if len(values) else {}
+    order = {str(p): i for i, p in enumerate(builds["decided"])}
+    rows = sorted(builds.itertuples(), key=lambda r: (order.get(str(r.decided), 0), str(r.decided),
+                                                      -(worth.get((r.facility, r.expansion)) or 0.0)))
+    seen, phrases = set(), []
+    for r in rows:
+        if (r.facility, r.expansion) in seen:
+            continue
+        seen.add((r.facility, r.expansion))
+        start = f"capacity from {r.online}" if r.online is not None and not pd.isna(r.online) else "no capacity within the horizon"
+        phrases.append(f"{named(r.name, r.country)}: {expansion_words(r.expansion)}, decided in {r.decided}, {start}")
+    return phrases[:top], max(0, len(phrases) - top)
+
+
+def what_each_budget_buys(funding: pd.DataFrame, last) -> str:
+    """Budgets in ascending order, each against the one before: "USD 250
+    million cuts the premium to USD 3,411.7 million (all demand served from
+    2029); USD 500 million, USD 1 billion and USD 2 billion buy nothing more"."""
+    from ..builds import SAME_MUSD
+
+    parts, idle = [], []
+    rows = list(funding.itertuples(index=False))
+    for before, row in zip(rows, rows[1:]):
+        if abs(float(row.premium_musd) - float(before.premium_musd)) < SAME_MUSD:
+            idle.append(row.budget)
+            continue
+        if idle:
+            parts.append(f"{_and(idle)} {'buys' if len(idle) == 1 else 'buy'} nothing more")
+            idle = []
+        moved = "cuts" if row.premium_musd < before.premium_musd else "raises"
+        clean = (f"all demand served from {row.first_clean_period}" if row.first_clean_period not in (None, "never")
+                 else f"demand still unmet up to {last}")
+        who = "with no budget limit, the plan" if row.budget == "no limit" else row.budget
+        parts.append(f"{who} {moved} the premium to USD {fmt.musd(row.premium_musd)} million "
+                     f"(capex used USD {fmt.musd(row.non_china_capex_musd)} million; {clean})")
+    if idle:
+        if idle[-1] == "no limit":
+            idle[-1] = "any larger budget"
+        parts.append(f"{_and(idle)} {'buys' if len(idle) == 1 else 'buy'} nothing more")
+    if not parts:
+        return ""
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."
+
+
+def fund(data: ReportData) -> list:
+    """The builds of both plans, what each budget buys and what each expansion is worth."""
+    from ..builds import SAME_MUSD, budget_words, expansion_words
+
+    c = data.comparison
+    last = data.periods[-1]
+    covered = _join(list(data.instance.covered_countries))
+    builds = data.builds()
+    funding = data.funding()
+    values = data.values()
+    clean_builds = builds[builds["plan"] == "non-China"] if len(builds) else builds
+    base_builds = builds[builds["plan"] == "baseline"] if len(builds) else builds
+    none, unlimited = funding.iloc[0], funding.iloc[-1]
+
+    def clean_words(first) -> str:
+        return (f"serves all demand from {first}" if first not in (None, "never")
+                else f"leaves demand unmet up to {last}")
+
+    if len(clean_builds):
+        first, more = _first_builds(clean_builds, values)
+        lead = (f"A chain that never touches {covered} should fund first: {_series(first)}"
+                + (f" (and {more} more, in the table below)" if more else "") + ". ")
+    else:
+        lead = f"The non-China plan funds no expansion: none is worth its charge to a chain that never touches {covered}. "
+    fewer = float(none.non_china_unmet_t) - float(unlimited.non_china_unmet_t)
+    lead += (
+        f"Without funding ({budget_words(none.limit_musd) if none.limit_musd > 0 else 'a budget of 0'}), "
+        f"the non-China premium is USD {fmt.musd(none.premium_musd)} million and the plan "
+        f"{clean_words(none.first_clean_period)}; with its builds funded (USD "
+        f"{fmt.musd(unlimited.non_china_capex_musd)} million of capex), it is USD {fmt.musd(unlimited.premium_musd)} "
+        f"million and the plan {clean_words(unlimited.first_clean_period)}"
+        + (f", leaving {fmt.tonnes(fewer)} t less demand unmet over the horizon (the premium counts unmet demand at "
+           f"the assumed penalties, USD {_penalty_range(data)}/kg)" if fewer > 0.5 else "")
+        + "."
+    )
+    # the no-limit plans stay feasible, so optimal, under any budget that covers both plans' capex
+    enough = max(float(unlimited.non_china_capex_musd), float(unlimited.baseline_capex_musd))
+    rest = float(unlimited.limit_musd) - float(unlimited.non_china_capex_musd)
+    if len(clean_builds) and rest > SAME_MUSD:
+        lead += (
+            f" A budget of USD {fmt.musd(enough)} million is enough for that: the rest of what is offered (USD "
+            f"{fmt.musd(rest)} million of capex) is not worth its charge to the clean chain at the instance's prices "
+            "and penalties."
+        )
+    if len(base_builds):
+        names = list(dict.fromkeys(f"{r.name}: {expansion_words(r.expansion)}" for r in base_builds.itertuples()))
+        lead += f" The least-cost plan, free to buy from {covered}, builds too: {_and(names)}."
+    else:
+        lead += f" The least-cost plan, free to buy from {covered}, builds none of them."
+    top = values.iloc[0] if len(values) else None
+    blocks: list = [
+        Paragraph(lead, "lead"),
+        Kpis([
+            Kpi("premium_unfunded_musd", "Non-China premium without funding (USD million)", fmt.musd(none.premium_musd),
+                none.premium_musd, ("no capex for expansions" if none.limit_musd == 0 else budget_words(none.limit_musd))
+                + f"; {fmt.tonnes(none.non_china_unmet_t)} t unmet; {_served(none.first_clean_period, last)}"),
+            Kpi("premium_funded_musd", "Non-China premium, its builds funded (USD million)",
+                fmt.musd(unlimited.premium_musd), unlimited.premium_musd,
+                f"{fmt.musd(unlimited.saved_musd)} less; {fmt.tonnes(unlimited.non_china_unmet_t)} t unmet; "
+                f"{_served(unlimited.first_clean_period, last)}"),
+            Kpi("capex_funded_musd", "Capex the non-China plan commits (USD million)",
+                fmt.musd(unlimited.non_china_capex_musd), unlimited.non_china_capex_musd,
+                f"{len(clean_builds)} build{'s' if len(clean_builds) != 1 else ''}"
+                + (f", the first decided in {clean_builds['decided'].iloc[0]}" if len(clean_builds) else "")),
+            Kpi("top_value_musd", "Worth most to the clean chain (USD million)",
+                fmt.musd(top.non_china_value_musd) if top is not None else fmt.MISSING,
+                None if top is None else top.non_china_value_musd,
+                "" if top is None else f"{top['name']}: {expansion_words(top.expansion)}"),
+        ]),
+    ]
+    buys = what_each_budget_buys(funding, last)
+    statuses = (data.budget_curve["status"] != "optimal").any()
+    rows = []
+    for r in funding.itertuples(index=False):
+        rows.append(
+            [text(r.budget), num(r.non_china_capex_musd, fmt.musd), num(r.non_china_musd, fmt.musd),
+             num(r.baseline_musd, fmt.musd), num(r.premium_musd, fmt.musd), num(r.saved_musd, fmt.musd),
+             num(r.non_china_unmet_t, fmt.tonnes), Cell(_clean_from(r.first_clean_period, last)),
+             text(r.non_china_builds or "none")]
+            + ([text("optimal" if r.budget == "no limit" else data.budget_curve.set_index("limit_musd")["status"]
+                     .get(r.limit_musd, ""))] if statuses else []))
+    blocks += [
+        Heading("What each budget buys", "budget"),
+        Paragraph(
+            "Each point solves both plans again with a funding budget: the most capex, USD million over the horizon, "
+            "the plans may commit to the expansions (counted in full when decided, as a funding programme counts it). "
+            "The last point has no limit: the plans of sections 1-6. " + buys),
+        Chart("budget", "The budget curve: what each plan costs, and the non-China premium, against the funding "
+                        "budget (USD million); labels give the first year the non-China plan serves all demand"),
+        Table("table-budget", "What each budget buys, USD million over " + data.horizon,
+              ["Budget", "Capex used by the non-China plan", "Non-China cost", "Baseline cost",
+               "Premium (unmet demand at the assumed penalties)", "Saved against no funding",
+               "Unmet, non-China plan (t)", "Non-China plan serves all demand from (at the assumed penalties)",
+               "What the non-China plan builds"] + (["Status"] if statuses else []),
+              rows, wide=True),
+        Paragraph(
+            "The first year the non-China plan serves all demand is a cost trade-off at the assumed penalties "
+            f"(USD {_penalty_range(data)}/kg unmet), not the first year a clean chain can exist: where clean supply "
+            "costs more than the penalty, the plan leaves demand unmet instead.", "note"),
+        Heading("What each plan builds", "builds"),
+    ]
+    if len(builds):
+        blocks.append(Paragraph(
+            "Each build from the decision (the capex is committed then) to its first capacity, and its capacity to the "
+            "end of the horizon, by facility; the bar's colour is the facility's country. Capacity ramps up over the "
+            "first periods as each expansion says."))
+        blocks.append(Chart("builds", "Builds of the baseline plan (left) and the non-China plan (right): deciding "
+                                      "and building (hatched), then capacity"))
+        rows = [
+            [text(r.plan), text(r.name), text(r.country), text(expansion_words(r.expansion)),
+             num(r.modules, lambda v: f"{v:g}" if abs(v - round(v)) < 1e-6 else f"{v:.2f}"), text(r.decided),
+             Cell(str(r.online) if r.online is not None and not pd.isna(r.online) else f"after {last}"),
+             num(r.added_t, fmt.tonnes), num(r.available_t, fmt.tonnes),
+             text(fmt.product_name(r.product) if r.product else ""),
+             num(r.capex_musd, fmt.musd), num(r.charge_musd, fmt.musd)]
+            for r in builds.itertuples(index=False)
+        ]
+        blocks.append(Table(
+            "table-builds", "The builds of each plan",
+            ["Plan", "Facility", "Country", "Expansion", "Modules", "Decided", "First capacity",
+             "Capacity added (t a period, full rate)", "Of it for this buyer (t a period)", "Product",
+             "Capex (USD million)", "Charged in the plan's cost (USD million)"], rows, wide=True))
+        blocks.append(Paragraph(
+            "Of it for this buyer: the capacity added times the facility's availability (others' claims on the plant "
+            "apply to the new line as to the old). Charged in the plan's cost: the capex as an annuity over the "
+            f"expansion's life for the years the horizon uses (discount rate {100 * float(data.instance.discount_rate):g}%), "
+            "plus its fixed cost from first capacity. The capex column is what a funder commits.", "note"))
+    else:
+        blocks.append(Paragraph("Neither plan builds anything: no expansion is worth its charge.", "note"))
+    rows = [
+        [text(r["name"]), text(r.country), text(expansion_words(r.expansion)), num(r.capex_musd, fmt.musd),
+         num(r.modules, lambda v: f"{int(v)}"), num(r.baseline_modules, lambda v: f"{v:g}"),
+         num(r.non_china_modules, lambda v: f"{v:g}"), num(r.value_musd, fmt.musd),
+         num(r.non_china_value_musd, fmt.musd)]
+        for _, r in values.iterrows()
+    ]
+    gap = max(c.baseline.mip_gap, c.non_china.mip_gap)
+    blocks += [
+        Heading("What each expansion is worth", "expansion-values"),
+        Paragraph(
+            "The value of keeping an option open: what the plan would cost without that expansion (every other one "
+            "still allowed) minus what it costs with all, USD million over the horizon. A project worth nothing to "
+            "the least-cost plan but much to the non-China plan is worth funding only for a clean chain. Most valuable "
+            "to the non-China plan first."),
+        Table("table-expansion-values", "What each expansion is worth",
+              ["Facility", "Country", "Expansion", "Capex per module (USD million)", "Modules offered",
+               "Built, baseline plan", "Built, non-China plan", "Value to the baseline plan (USD million)",
+               "Value to the non-China plan (USD million)"], rows, wide=True),
+        Paragraph(
+            "Builds are whole modules where an expansion is lumpy: a mixed-integer program"
+            + (f", its builds proven within {100 * gap:.2g}% of the optimum" if gap > 1e-6 else ", solved to optimality")
+            + ". The prices and binding constraints of sections 3 and 4 are those of each plan with its builds as "
+            "given.", "note"),
+    ]
+    return blocks
+
+
+#: Section id -> the function that writes its blocks (data.SECTIONS orders and numbers them).
+BUILDERS = {
+    "answer": answer,
+    "mix": mix,
+    "binding": binding,
+    "prices": prices,
+    "curve": curve,
+    "tornado": tornado,
+    "fund": fund,
+    "uncertainty": uncertainty,
+    "inputs": inputs,
+}
 
 
 def sections(data: ReportData) -> list[Section]:
-    found = [answer(data), mix(data), binding(data), prices(data), curve(data), tornado(data), inputs(data)]
-    if data.stochastic is not None:
-        found.append(uncertainty(data))
-    return found
+    """The sections that apply, in the order of data.SECTIONS, numbered."""
+    return [Section(key, title, BUILDERS[key](data)) for key, title in numbered_sections(data)]
 
 
 def source_anchors(data: ReportData) -> dict[str, str]:

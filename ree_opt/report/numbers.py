@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+from ..dual_words import PRODUCT_NAMES, product_name  # noqa: F401  (one list of product words, re-exported)
+
 MISSING = "–"
 
 
@@ -62,24 +64,6 @@ def plain(value) -> str:
             return MISSING
         return f"{value:g}"
     return str(value)
-
-
-PRODUCT_NAMES = {
-    "ndpr_oxide": "NdPr oxide",
-    "dy_oxide": "Dy oxide",
-    "tb_oxide": "Tb oxide",
-    "ndpr_metal": "NdPr metal",
-    "ndfeb_magnet": "NdFeB magnets",
-    "mixed_concentrate": "mixed concentrate",
-    "mixed_carbonate": "mixed carbonate",
-    "heavy_concentrate": "heavy concentrate",
-    "la_ce_oxide": "La/Ce oxide",
-}
-
-
-def product_name(product) -> str:
-    """Words for a product id (the id itself when unknown)."""
-    return PRODUCT_NAMES.get(str(product), str(product))
 
 
 def period_label(value) -> str:

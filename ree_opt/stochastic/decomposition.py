@@ -10,11 +10,13 @@ costs of the fixed first-stage columns). The master (rank 0, one HiGHS model
 kept and grown in place):
 
     min  (1 - omega) sum_s pi_s theta_s + omega (eta + 1/(1 - alpha) sum_s pi_s u_s)
-    s.t. the first-stage rows (periods before `reveal`) over x
+    s.t. the first-stage rows (periods before `reveal`) over x, and what the
+         other rows imply for x alone (module counts, funding budgets: FutureLP.master_rows)
          theta_s >= W_s                                   (wait-and-see: C_s(x) >= W_s for every x)
          theta_s >= C_s(x^k) + g_s^k (x - x^k)            (one cut per future and evaluated plan x^k)
          u_s >= theta_s - eta,  u_s >= 0                  (only when omega > 0)
-         col_lower <= x <= the reservation bound of twostage.py
+         col_lower <= x <= the bounds of twostage.first_stage_upper (families' `bounded_by`)
+         x integer where a first-stage build is lumpy (SPEC section 7)
 
 theta_s stands for the whole cost C_s (first stage included), so CVaR reads
 it directly: eta is a first-stage variable of the master, as in the extensive
@@ -28,6 +30,19 @@ best evaluated plan's is an upper bound (`objective`). gap = (objective -
 bound) / |objective|; the run stops at `gap`, or at the iteration or time
 limit with the gap it has.
 
+Lumpy builds (SPEC section 7). A build decided before `reveal` is a
+first-stage integer: the master is a MIP (HiGHS's branch and cut, solved
+afresh after each round of cuts) and the bound is its proven dual bound,
+still a lower bound on the problem's optimum (the MIP master is a
+relaxation of the extensive form, its dual bound below its optimum). The
+cuts stay valid: C_s is convex in x over the reals, integers or not. A
+build decided from `reveal` on is the future's own: its cuts come from the
+future's LP relaxation (which under-estimates it, so the bound stays
+valid), and a plan's cost from the future's MIP with x fixed (so the
+objective is what the plan costs). Where those own builds matter the gap
+may not close: the run then stops with status `converged` when no cut is
+left to add, and says so.
+
 Complete recourse: only optimality cuts are needed. For every x >= 0 that
 meets the first-stage rows, each future has a second stage: activity 0,
 deliveries 0 and shortfall = demand; stock and arrivals from the first
@@ -37,10 +52,11 @@ offtake rows (activity <= reservation + spot) hold at activity 0; policy
 shares hold at zero deliveries. So no future is ever infeasible at a master's
 x; should one be (a model change that breaks this), the run stops and names
 the future (tests/test_decomposition.py checks the claim on extreme plans).
+A future's own builds are simply not built.
 
 Cost per iteration: one warm-started HiGHS re-solve per future (a few
 milliseconds: bounds of ~200 fixed columns change) spread over the ranks,
-one master re-solve from its last basis, and two messages (x out, costs and
+one master re-solve from its last basis (from scratch where it is a MIP), and two messages (x out, costs and
 subgradients back). Only violated cuts are added.
 """
 
@@ -58,8 +74,9 @@ import numpy as np
 from scipy import sparse
 
 from ..instance import InstanceError
-from ..solver import highs_model, run_highs
-from .twostage import KeptFuture, Ranks, TwoStage, peak_memory_mb, relative_gap, two_stage
+from ..solver import DEFAULT_MIP_GAP, highs_model, solve_highs
+from ..loading import load_instance
+from .twostage import KeptFuture, Ranks, TwoStage, continuous_builds, peak_memory_mb, relative_gap, two_stage
 
 #: A cut is added when C_s(x) exceeds the master's theta_s by more than this
 #: share of max(1, |C_s(x)|).
@@ -86,7 +103,7 @@ class Decomposition:
     """The outcome of a run, the same on every rank (`solution` and
     `peak_memory_mb` on rank 0 only)."""
 
-    status: str  # optimal (gap reached), iteration_limit, time_limit, error
+    status: str  # optimal (gap reached), converged (no cut left, a gap from the futures' own lumpy builds), iteration_limit, time_limit, error
     objective: float  # risk-adjusted objective of the best plan evaluated (upper bound)
     bound: float  # master's optimum (lower bound)
     iterations: int
@@ -122,10 +139,14 @@ def risk(costs: np.ndarray, probabilities: np.ndarray, alpha: float, omega: floa
 class Master:
     """The cutting-plane master, one HiGHS model grown in place.
 
-    Columns: x (first stage), theta (one per future), then with CVaR eta and u."""
+    Columns: x (first stage), theta (one per future), then with CVaR eta and
+    u. Integer where a first-stage build is lumpy: the master is then a MIP,
+    solved afresh each iteration by branch and cut, and its bound is HiGHS's
+    proven dual bound (<= its optimum, still below the problem's)."""
 
     def __init__(self, rows: sparse.csr_matrix, row_lower, row_upper, x_lower, x_upper,
-                 wait_and_see: np.ndarray, probabilities: np.ndarray, alpha: float, omega: float):
+                 wait_and_see: np.ndarray, probabilities: np.ndarray, alpha: float, omega: float,
+                 x_integer: np.ndarray | None = None):
         n, count = rows.shape[1], len(probabilities)
         self.n, self.count = n, count
         self.with_cvar = omega > 0
@@ -150,10 +171,21 @@ class Master:
             lows.append(np.zeros(count))
             highs.append(np.full(count, np.inf))
         matrix = sparse.vstack(blocks).tocsc()
-        self.highs = highs_model(matrix, cost, lower, upper, np.concatenate(lows), np.concatenate(highs))
-        self.highs.setOptionValue("solver", "simplex")
+        integrality = np.zeros(ncol, dtype=bool)
+        if x_integer is not None:
+            integrality[:n] = x_integer
+        self.integer_columns = np.flatnonzero(integrality)
+        self.highs = highs_model(matrix, cost, lower, upper, np.concatenate(lows), np.concatenate(highs),
+                                 integrality=integrality if len(self.integer_columns) else None,
+                                 mip_gap=DEFAULT_MIP_GAP if len(self.integer_columns) else None)
+        if not len(self.integer_columns):
+            self.highs.setOptionValue("solver", "simplex")
         self.cut_count = 0
-        self.trouble: list[str] = []  # HiGHS's statuses of the warm starts that failed
+        self.trouble: list[str] = []  # how the warm starts that failed ended
+
+    @property
+    def is_mip(self) -> bool:
+        return len(self.integer_columns) > 0
 
     def add_cuts(self, futures: np.ndarray, x: np.ndarray, costs: np.ndarray, gradients: np.ndarray) -> None:
         """theta_s - g_s x >= C_s(x) - g_s x, for each s in `futures`."""
@@ -174,19 +206,22 @@ class Master:
         )
         self.cut_count += len(futures)
 
-    def solve(self) -> tuple[str, float, np.ndarray | None, np.ndarray | None]:
-        """(status, optimum, x, theta); a warm start that ends anywhere but
-        at the optimum is tried once more from scratch."""
-        status, name = run_highs(self.highs)
-        if status != "optimal":
-            self.trouble.append(name)
+    def solve(self) -> tuple[str, float, float, np.ndarray | None, np.ndarray | None]:
+        """(status, optimum, bound, x, theta) by the one solve path
+        (solver.solve_highs): for an LP the bound is the optimum, for a MIP
+        its proven dual bound; a warm start that ends anywhere but at the
+        optimum is tried once more from scratch."""
+        outcome = solve_highs(self.highs, self.integer_columns, duals=False)
+        if outcome.status != "optimal":
+            self.trouble.append(outcome.status)
             self.highs.clearSolver()
-            status, name = run_highs(self.highs)
-        if status != "optimal":
-            self.trouble.append(name)
-            return f"{status} ({name})", float("nan"), None, None
-        values = np.asarray(self.highs.getSolution().col_value)
-        return status, float(self.highs.getInfo().objective_function_value), values[: self.n], values[self.theta]
+            outcome = solve_highs(self.highs, self.integer_columns, duals=False)
+        if outcome.status != "optimal":
+            self.trouble.append(outcome.status)
+            return f"{outcome.status} ({outcome.message})", float("nan"), float("nan"), None, None
+        bound = outcome.mip_bound if self.is_mip else outcome.objective
+        values = outcome.values
+        return outcome.status, outcome.objective, bound, values[: self.n], values[self.theta]
 
 
 def decompose(
@@ -211,15 +246,12 @@ def decompose(
     probabilities = two.probabilities
     timings = {"build": 0.0, "futures": 0.0, "master": 0.0}
 
-    # Build this rank's futures; the reservation bound is the largest room of any future.
+    # Build this rank's futures, their first stage bounded as the family records say.
     mine = ranks.mine(count)
     lps = {p: two.build(p) for p in mine}
-    room = np.full(two.first_count, -np.inf)
-    for lp in lps.values():
-        room = np.maximum(room, lp.room)
-    room = ranks.allmax(room)
-    first_upper = np.where(np.isfinite(room), np.maximum(room, 0.0), np.inf)
+    first_upper = two.first_upper
     kept = {p: KeptFuture(lp, first_upper) for p, lp in lps.items()}
+    own_lumpy = any(ranks.allgather(any(len(k.own_integer) for k in kept.values())))
     timings["build"] = time.perf_counter() - started
 
     # Each future alone: W_s, and the average of their first stages as the first plan.
@@ -237,19 +269,27 @@ def decompose(
             stop, message = "error", f"future {failed[0]} could not be solved alone ({len(failed)} futures in all)"
         else:
             wait_and_see = np.array([r[2] for r in results])
-            x = sum(probabilities[p] * r[3] for p, r in zip(range(count), results))
             lp0 = lps[0]
-            rows = lp0.matrix.tocsr()[lp0.first_rows][:, lp0.first]
+            rows, row_lower, row_upper = lp0.master_rows()
             x_lower = lp0.col_lower[lp0.first]
+            x_upper = kept[0].first_upper
             master = Master(
-                rows, lp0.row_lower[lp0.first_rows], lp0.row_upper[lp0.first_rows], x_lower, first_upper,
-                wait_and_see, probabilities, two.alpha, two.omega,
+                rows, row_lower, row_upper, x_lower, x_upper,
+                wait_and_see, probabilities, two.alpha, two.omega, x_integer=lp0.first_integer,
             )
-            x = np.clip(x, x_lower, first_upper)
-    bound, best, best_x = first_bound(master), float("inf"), None
+            # the first plan: the futures' average first stage (it meets the
+            # master's rows, which are convex); with lumpy builds the master's
+            # first optimum (an average of whole modules is not a plan)
+            x = np.clip(sum(probabilities[p] * r[3] for p, r in zip(range(count), results)), x_lower, x_upper)
+    bound, first_x = first_bound(master)
+    if master is not None and master.is_mip:
+        x = first_x
+        if x is None:
+            stop, message = "error", "the master ended without a plan before any cut"
+    best, best_x = float("inf"), None
     steps: list[Step] = []
     theta = x_master = None
-    x_is_master = False
+    x_is_master = master is not None and master.is_mip
     incumbent: dict = {}
     iteration = 0
     improved = False
@@ -265,11 +305,14 @@ def decompose(
         clock = time.perf_counter()
         last, local = {}, []
         for p in mine:
-            status, cost, gradient, values = kept[p].at(x)
+            relaxed = kept[p].at(x)
+            status, cut_cost, gradient, _ = relaxed
+            if status == "optimal":
+                status, cost, values = kept[p].cost_at(x, relaxed)
             if status != "optimal":
-                local.append((p, status, cost, None))
+                local.append((p, status, None, None, None))
                 continue
-            local.append((p, status, cost, gradient))
+            local.append((p, status, cost, cut_cost, gradient))
             last[p] = (cost, lps[p].unmet(values), values if p == 0 else None)
         timings["futures"] += time.perf_counter() - clock
         gathered = ranks.gather(local)
@@ -283,31 +326,40 @@ def decompose(
             message = (f"future {failed[0]} has no second stage for the master's plan ({len(failed)} futures "
                        "in all): the recourse is not complete, which the L-shaped method here assumes")
             continue
-        costs = np.array([r[2] for r in results])
-        gradients = np.array([r[3] for r in results])
+        costs = np.array([r[2] for r in results])  # what the plan costs (the futures' own builds whole)
+        cut_costs = np.array([r[3] for r in results])  # their LP relaxation's, where the cuts come from
+        gradients = np.array([r[4] for r in results])
         evaluated = risk(costs, probabilities, two.alpha, two.omega)
         if evaluated < best:
-            best, best_x, improved = evaluated, x.copy(), True
+            best, best_x, improved = evaluated, kept[mine[0]].plan(x) if mine else x.copy(), True
         if theta is None:
             violated = np.arange(count)
         else:  # the cuts at x that cut off the master's last point (x_master, theta)
-            at_master = costs if x_is_master else costs + gradients @ (x_master - x)
-            violated = np.flatnonzero(at_master - theta > CUT_TOLERANCE * np.maximum(1.0, np.abs(costs)))
+            at_master = cut_costs if x_is_master else cut_costs + gradients @ (x_master - x)
+            violated = np.flatnonzero(at_master - theta > CUT_TOLERANCE * np.maximum(1.0, np.abs(cut_costs)))
         clock = time.perf_counter()
-        master.add_cuts(violated, x, costs[violated], gradients[violated])
+        master.add_cuts(violated, x, cut_costs[violated], gradients[violated])
         converged = not len(violated) and x_is_master
-        status, optimum, x_master, theta = master.solve()
+        status, optimum, master_bound, x_master, theta = master.solve()
         timings["master"] += time.perf_counter() - clock
         if status != "optimal":
-            stop, message = "error", f"the master LP ended {status}"
+            stop, message = "error", f"the master ended {status}"
             continue
-        bound = max(bound, optimum)
+        bound = max(bound, master_bound)
         step = Step(iteration, time.perf_counter() - started, bound, best, evaluated, len(violated))
         steps.append(step)
         if log:
             log(step)
-        if relative_gap(best, bound) <= gap or converged:
+        if relative_gap(best, bound) <= gap:
             stop = "optimal"
+        elif converged:
+            # no cut is violated at the master's point: the bound is the
+            # problem's (or, where futures build lumpy modules of their own,
+            # its relaxation's); what gap remains is theirs
+            stop = "converged" if own_lumpy and relative_gap(best, bound) > gap else "optimal"
+            if stop == "converged":
+                message = ("no cut is left to add: the gap left is that of the futures' own lumpy builds, "
+                           "whose cuts come from their LP relaxation")
         elif iteration >= iterations:
             stop = "iteration_limit"
         elif time_limit is not None and step.seconds >= time_limit:
@@ -315,7 +367,8 @@ def decompose(
         # In-out stabilisation (Ben-Ameur and Neto 2007): evaluate between the
         # master's point and the best plan; where that yields no cut against
         # the master's point, evaluate the master's point itself next.
-        x_is_master = not (len(violated) and stability < 1.0 and best_x is not None)
+        # (Not with lumpy builds: a point between two plans is no plan.)
+        x_is_master = master.is_mip or not (len(violated) and stability < 1.0 and best_x is not None)
         x = x_master if x_is_master else stability * x_master + (1.0 - stability) * best_x
     seconds = time.perf_counter() - started
     if master is not None and master.trouble:
@@ -341,13 +394,13 @@ def decompose(
     return result
 
 
-def first_bound(master: Master | None) -> float:
+def first_bound(master: Master | None) -> tuple[float, np.ndarray | None]:
     """The first lower bound: the master before any cut (theta_s = W_s, the
-    risk measure of the wait-and-see optima); -inf off rank 0."""
+    risk measure of the wait-and-see optima), and its plan; (-inf, None) off rank 0."""
     if master is None:
-        return -float("inf")
-    status, optimum, _, _ = master.solve()
-    return optimum if status == "optimal" else -float("inf")
+        return -float("inf"), None
+    status, _, bound, x, _ = master.solve()
+    return (bound, x) if status == "optimal" else (-float("inf"), None)
 
 
 # -- the command line ----------------------------------------------------------------
@@ -401,6 +454,8 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--stability", type=float, default=1.0,
                         help="in-out stabilisation: evaluate this share of the way from the best plan to the master's "
                         "(default 1: the master's point)")
+    parser.add_argument("--relax", action="store_true",
+                        help="treat lumpy expansions as lumpy: false (their LP relaxation: a lower bound on the lumpy optimum)")
     parser.add_argument("--verbose", action="store_true", help="one line per iteration")
     return parser
 
@@ -412,7 +467,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.gap < 0:
             raise ValueError(f"--gap expects a number >= 0, got {args.gap}")
-        two = two_stage(args.instance, alpha=args.alpha, omega=args.omega, sample=sample)
+        instance = load_instance(args.instance)
+        if args.relax:
+            instance = continuous_builds(instance, True)
+        two = two_stage(instance, alpha=args.alpha, omega=args.omega, sample=sample)
     except (InstanceError, ValueError) as error:
         if ranks.root:
             print(f"ree-opt decomposition: {error}", file=sys.stderr)

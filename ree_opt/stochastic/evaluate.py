@@ -9,14 +9,13 @@ costs are the plan's in-sample costs) or freshly drawn ones (equal draws
 merged, as section 6 merges them: a distinct future is solved once and
 weighs its share of the draws).
 
-Each worker keeps one HiGHS model per run of futures: a future whose matrix
-has the sparsity pattern of the one before changes it in place (changed
-coefficients, every cost and bound) and HiGHS starts from the previous
-basis; a future with another pattern gets a new HiGHS model. Each future's
-Pyomo model is still built (the per-future builder, `model_of`) to get its
-data; that build is most of the time per future. Runs are cut from the list
-of futures the same way whatever the executor, so serial, processes and Dask
-give the same table.
+Each worker keeps one model for every future, the template (template.py),
+with the plan's first stage fixed once: per future only its data is
+resolved (its scenarios patched once, what it leaves unchanged shared with
+the base) and the numbers that follow it are set in place, and HiGHS starts
+from the last future's basis. No rows are built per future. Runs are cut
+from the list of futures the same way whatever the executor, and each run
+starts afresh, so serial, processes and Dask give the same table.
 
 The optimality gap of the sample-average approximation (Mak, Morton and
 Wood 1999): the lower bound is the mean of the in-sample optima of
@@ -31,6 +30,7 @@ measure the downward bias of an SAA of that size).
 from __future__ import annotations
 
 import math
+import time
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -40,17 +40,24 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from ..analysis import even_chunks, run_parallel
+from ..executors import even_chunks, run_chunks
 from ..data import resolve
 from ..instance import Instance, InstanceError, Problem, Sample
 from ..loading import load_instance
 from ..plan import InstanceLike, paused_garbage_collection
 from ..scenarios import apply_scenario, scenario_names
-from ..solution import TOLERANCE_T
-from ..solver import highs_model, run_highs, standard_form
-from .future import first_stage_mask, future_data, future_model
+from ..solver import highs_model, solve_highs, standard_form
+from .future import future_data, future_model
+from .template import FutureTemplate
 from .futures import Future, enumerate_futures, reveal_index
-from .results import FUTURE_COLUMNS, StochasticSolution, conditional_value_at_risk, risk_measure, value_at_risk
+from .results import (
+    FUTURE_COLUMNS,
+    StochasticSolution,
+    conditional_value_at_risk,
+    risk_measure,
+    unmet_by_product,
+    value_at_risk,
+)
 from .solve import tracked_in_every_future
 
 #: z of a two-sided 95% normal interval, and of a one-sided 95% bound.
@@ -74,15 +81,39 @@ class OptimalityGap:
     upper_std_error: float | None  # of the out-of-sample mean (omega = 0 only)
 
     @property
-    def gap(self) -> float:
+    def estimate(self) -> float:
+        """The SAA point estimate, upper - lower: the gap is >= 0 by definition,
+        so a negative estimate is sampling noise (see `gap`)."""
         return self.upper - self.lower
 
     @property
-    def gap_bound_95(self) -> float | None:
-        """A one-sided 95% upper bound on the gap (normal approximation)."""
+    def gap(self) -> float:
+        """The point estimate clipped at 0 (a negative one is noise)."""
+        return max(0.0, self.estimate)
+
+    @property
+    def standard_error(self) -> float | None:
+        """Of the point estimate (normal approximation); None where a part is unknown."""
         if self.lower_std_error is None or self.upper_std_error is None:
             return None
-        return self.gap + Z_95_ONE_SIDED * math.hypot(self.lower_std_error, self.upper_std_error)
+        return math.hypot(self.lower_std_error, self.upper_std_error)
+
+    @property
+    def gap_bound_95(self) -> float | None:
+        """A one-sided 95% upper bound on the gap (normal approximation), never below 0."""
+        error = self.standard_error
+        return None if error is None else max(0.0, self.estimate + Z_95_ONE_SIDED * error)
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """(lower, upper) bounds on the optimal objective, in order: an
+        out-of-sample estimate below the lower bound (noise) is raised to it."""
+        return self.lower, max(self.lower, self.upper)
+
+    @property
+    def noise(self) -> bool:
+        """Whether the point estimate is negative: only sampling noise gives that."""
+        return self.estimate < 0
 
 
 @dataclass
@@ -101,6 +132,8 @@ class Evaluation:
     draws: int | None  # the sample size; None: the futures are every combination (exact)
     kept_model_reuses: int = 0  # futures solved on a kept HiGHS model changed in place
     message: str = ""
+    highs_seconds: float = 0.0  # HiGHS's own time solving the futures, over every worker
+    worker_seconds: float = 0.0  # the workers' time on the futures (HiGHS's included)
 
     def summary(self) -> pd.Series:
         low, high = self.confidence_interval
@@ -116,8 +149,9 @@ class Evaluation:
             "omega": self.omega,
             "futures": len(self.futures),
             "draws": self.draws,
-            "gap_lower_musd": gap.lower if gap else None,
-            "gap_upper_musd": gap.upper if gap else None,
+            "gap_lower_musd": gap.bounds[0] if gap else None,
+            "gap_upper_musd": gap.bounds[1] if gap else None,  # objective_musd is the raw out-of-sample estimate
+            "gap_estimate_musd": gap.estimate if gap else None,
             "gap_musd": gap.gap if gap else None,
             "gap_bound_95_musd": gap.gap_bound_95 if gap else None,
             "replications": len(gap.replications) if gap else 0,
@@ -142,113 +176,83 @@ class Setup:
     instance: Instance  # the base instance, policies added
     tracked: frozenset
     reveal: int
-    plan: dict  # (component, key) -> first-stage value
+    plan: dict  # (family, key) -> first-stage value
     token: str  # names the base data in a worker's cache
 
 
-_BASE_CACHE: dict = {}
+_CACHE: dict = {}
 
 
-def _base_data(setup: Setup):
-    """The base instance resolved once per worker and evaluation."""
-    if setup.token not in _BASE_CACHE:
-        _BASE_CACHE.clear()
-        _BASE_CACHE[setup.token] = resolve(setup.instance, tracked=setup.tracked)
-    return _BASE_CACHE[setup.token]
-
-
-class KeptModel:
-    """One HiGHS model, changed in place from future to future while the
-    sparsity pattern stays the same."""
-
-    def __init__(self):
-        self.highs = None
-        self.shape = None
-        self.indptr = self.indices = self.data = None
-        self.reuses = 0
-
-    def load(self, form, col_lower: np.ndarray, col_upper: np.ndarray) -> None:
-        matrix = form.matrix
-        same = (
-            self.highs is not None and matrix.shape == self.shape
-            and np.array_equal(matrix.indptr, self.indptr) and np.array_equal(matrix.indices, self.indices)
+def _worker(setup: Setup) -> tuple:
+    """The base data and the template with the plan's first stage, made once
+    per worker and evaluation."""
+    if setup.token not in _CACHE:
+        _CACHE.clear()
+        base = resolve(setup.instance, tracked=setup.tracked)
+        template = FutureTemplate(
+            setup.instance, base, setup.reveal, setup.tracked, setup.instance.uncertainty, setup.plan
         )
-        if not same:
-            self.highs = highs_model(matrix, form.cost, col_lower, col_upper, form.row_lower, form.row_upper)
-            self.shape, self.indptr, self.indices = matrix.shape, matrix.indptr.copy(), matrix.indices.copy()
-            self.data = matrix.data.copy()
-            return
-        highs = self.highs
-        nrow, ncol = matrix.shape
-        for k in np.flatnonzero(matrix.data != self.data):
-            column = int(np.searchsorted(self.indptr, k, side="right") - 1)
-            highs.changeCoeff(int(self.indices[k]), column, float(matrix.data[k]))
-        self.data = matrix.data.copy()
-        columns = np.arange(ncol, dtype=np.int32)
-        highs.changeColsCost(ncol, columns, form.cost)
-        highs.changeColsBounds(ncol, columns, col_lower, col_upper)
-        highs.changeRowsBounds(nrow, np.arange(nrow, dtype=np.int32), form.row_lower, form.row_upper)
-        self.reuses += 1
+        _CACHE[setup.token] = (base, template)
+    return _CACHE[setup.token]
 
 
-def _fixed_bounds(model, reveal: int, plan: dict, col_lower: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+def _fixed_bounds(future, plan: dict, form) -> tuple[np.ndarray, np.ndarray, int]:
     """Column bounds with the first stage fixed to the plan; the count of
     first-stage columns the plan has no value for (left free)."""
-    lower, upper = col_lower.copy(), np.full(len(col_lower), np.inf)
-    mask = first_stage_mask(model, reveal)
+    lower, upper = form.col_lower.copy(), form.upper.copy()
+    mask = future.first_stage_columns()
     missing = 0
-    for name, (keys, start) in model.columns.items():
-        for i, key in enumerate(keys):
-            col = start + i
-            if not mask[col]:
-                continue
-            value = plan.get((name, key))
-            if value is None:
-                missing += 1
-                continue
-            lower[col] = upper[col] = max(value, col_lower[col])
+    for col, key in zip(np.flatnonzero(mask), future.model.stage_keys(mask)):
+        value = plan.get(key)
+        if value is None:
+            missing += 1
+            continue
+        lower[col] = upper[col] = max(value, lower[col])
     return lower, upper, missing
 
 
-def _shortfall_t(future_model, values: np.ndarray) -> float:
-    """Unmet tonnes, summed as the in-sample table sums them (by product and period)."""
-    keys, start = future_model.model.columns["short"]
-    unmet: dict = {}
-    for (d_index, t), value in zip(keys, values[start : start + len(keys)]):
-        if value > TOLERANCE_T:
-            product = future_model.data.demand[d_index].product
-            unmet[(product, t)] = unmet.get((product, t), 0.0) + float(value)
-    return float(sum(unmet.values()))
-
-
 def _evaluate_run(setup: Setup, run: list[tuple]) -> list[tuple]:
-    """Solve each future of the run with the first stage fixed: rows
-    (future, scenario, probability, cost_musd, shortfall_t, status, missing, reused)."""
-    base = _base_data(setup)
-    kept = KeptModel()
+    """Solve each future of the run with the first stage fixed, on the
+    worker's template (template.py; a future it cannot solve is built and
+    solved alone): rows (future, scenario, probability, cost_musd,
+    shortfall_t, status, unplaced, in place)."""
+    base, template = _worker(setup)
+    template.highs.clearSolver()  # each run starts afresh: every executor gives the same table
+    started, solving = time.perf_counter(), template.highs_seconds
     rows = []
     for index, scenarios, probability in run:
         with paused_garbage_collection():
-            instance = apply_scenario(setup.instance, list(scenarios)) if scenarios else setup.instance
-            data = future_data(base, instance, setup.reveal, setup.tracked, len(setup.instance.policies))
-            built = future_model(data, setup.reveal)
-            form = standard_form(built.model)
-        lower, upper, missing = _fixed_bounds(built.model, setup.reveal, setup.plan, form.col_lower)
-        reuses = kept.reuses
-        kept.load(form, lower, upper)
-        try:
-            status, name = run_highs(kept.highs)
-        except Exception as error:  # solver trouble is a status, not an exception
-            status, name = "error", str(error)
+            data = template.future_data(base, scenarios)
+        outcome, future, in_place = template.solve(data), template.future, True
+        if outcome.status != "optimal":
+            outcome, future = _solve_alone(setup, base, scenarios)
+            in_place = False
         cost = shortfall = float("nan")
-        if status == "optimal":
-            cost = float(kept.highs.getInfo().objective_function_value)
-            shortfall = _shortfall_t(built, np.asarray(kept.highs.getSolution().col_value, dtype=float))
-        else:
-            kept.highs = None  # start the next future afresh
-            status = f"{status} ({name})"
-        rows.append((index, ",".join(scenarios), probability, cost, shortfall, status, missing, kept.reuses > reuses))
+        status = outcome.status
+        if outcome.values is not None:
+            cost = outcome.objective
+            shortfall = float(sum(unmet_by_product(future, outcome.values).values()))
+        if status != "optimal":
+            status = f"{status} ({outcome.message})"
+        rows.append((index, ",".join(scenarios), probability, cost, shortfall, status, template.unplaced, in_place))
+    # the run's seconds (HiGHS's own, and all) on its last row, for the benchmark
+    rows[-1] += (template.highs_seconds - solving, time.perf_counter() - started)
     return rows
+
+
+def _solve_alone(setup: Setup, base, scenarios):
+    """One future built from its own data and solved with the plan's first stage fixed."""
+    with paused_garbage_collection():
+        instance = apply_scenario(setup.instance, list(scenarios)) if scenarios else setup.instance
+        data = future_data(base, instance, setup.reveal, setup.tracked, len(setup.instance.policies))
+        future = future_model(data, setup.reveal)
+        form = standard_form(future.model)
+    lower, upper, _ = _fixed_bounds(future, setup.plan, form)
+    integer = np.flatnonzero(form.integrality) if form.integrality is not None else None
+    highs = highs_model(
+        form.matrix, form.cost, lower, upper, form.row_lower, form.row_upper, integrality=form.integrality,
+    )
+    return solve_highs(highs, integer, duals=False), future
 
 
 def _runs(items: list) -> list[list]:
@@ -345,43 +349,55 @@ def evaluate(
         raise InstanceError([Problem("uncertainty", "the instance has no `uncertainty` section to draw futures from")])
     policies = list(policies)
     base = apply_scenario(instance, None, policies)
-    reveal = reveal_index(base, instance.uncertainty)
+    futures, draws = futures_to_evaluate(instance, plan, sample)
+    setup = Setup(
+        base, tracked_in_every_future(base, base.uncertainty), reveal_index(base, instance.uncertainty),
+        dict(plan.first_stage_values), uuid.uuid4().hex,
+    )
+    rows = solve_futures(setup, futures, executor, progress)
+    evaluation = summarise(rows, plan, draws)
+    if replications:
+        evaluation.gap = optimality_gap(
+            instance, plan, evaluation, replications, replication_size, policies, executor, progress
+        )
+    return evaluation
+
+
+def futures_to_evaluate(instance: Instance, plan: StochasticSolution, sample) -> tuple[list[Future], int | None]:
+    """The plan's own futures (sample None), or fresh draws; and the sample size (None: every combination)."""
     if sample is None:
-        futures = _plan_futures(plan)
-        draws = plan.sample["n"] if plan.sample else None
-    else:
-        sample = fresh_sample(sample)
-        futures = enumerate_futures(instance.uncertainty, sample)
-        draws = sample.n
-    setup = Setup(base, tracked_in_every_future(base, base.uncertainty), reveal, dict(plan.first_stage_values), uuid.uuid4().hex)
+        return _plan_futures(plan), (plan.sample["n"] if plan.sample else None)
+    sample = fresh_sample(sample)
+    return enumerate_futures(instance.uncertainty, sample), sample.n
+
+
+def solve_futures(setup: Setup, futures: list[Future], executor=None, progress=None) -> list[tuple]:
+    """Each future solved with the plan's first stage fixed, over the
+    executor's workers: rows (future, scenario, probability, cost_musd,
+    shortfall_t, status, missing, reused), in the order of the futures."""
     items = [(f.index, f.scenarios, f.probability) for f in futures]
-    runs = _runs(items)
-    if executor in (None, "serial"):
-        results = []
-        for run in runs:
-            results.append(_evaluate_run(setup, run))
-            if progress:
-                progress(len(run))
-    else:
-        results = run_parallel(partial(_evaluate_run, setup), runs, executor, progress)
-    rows = [row for run in results for row in run]
+    results = run_chunks(partial(_evaluate_run, setup), _runs(items), executor, progress)
+    return [row for run in results for row in run]
+
+
+def summarise(rows: list[tuple], plan: StochasticSolution, draws: int | None) -> Evaluation:
+    """The futures' costs as an Evaluation: expected cost and its 95%
+    interval, CVaR, VaR, the risk-adjusted objective; what did not solve."""
     table = pd.DataFrame([row[:5] for row in rows], columns=FUTURE_COLUMNS)
     messages = []
     failed = [(row[0], row[5]) for row in rows if row[5] != "optimal"]
     if failed:
         messages.append(f"{len(failed)} future(s) not solved to optimality, e.g. future {failed[0][0]}: {failed[0][1]}")
-    missing = max((row[6] for row in rows), default=0)
-    if missing:
-        messages.append(f"{missing} first-stage column(s) (tracked makers the plan did not track) left free")
+    unplaced = max((row[6] for row in rows), default=0)
+    if unplaced:
+        messages.append(f"{unplaced} first-stage value(s) of the plan have no column in these futures (left free)")
     solved = table.dropna(subset=["cost_musd"])
     costs, probabilities = solved["cost_musd"].to_numpy(), solved["probability"].to_numpy()
     probabilities = probabilities / probabilities.sum() if len(probabilities) else probabilities
     alpha, omega = plan.alpha, plan.omega
-    expected = float(probabilities @ costs)
-    interval = confidence_interval(costs, probabilities, draws)
-    evaluation = Evaluation(
-        expected_cost=expected,
-        confidence_interval=interval,
+    return Evaluation(
+        expected_cost=float(probabilities @ costs),
+        confidence_interval=confidence_interval(costs, probabilities, draws),
         cvar=conditional_value_at_risk(costs, probabilities, alpha),
         var=value_at_risk(costs, probabilities, alpha),
         objective=risk_measure(costs, probabilities, alpha, omega),
@@ -392,38 +408,34 @@ def evaluate(
         draws=draws,
         kept_model_reuses=sum(1 for row in rows if row[7]),
         message="; ".join(messages),
+        highs_seconds=sum(row[8] for row in rows if len(row) > 8),
+        worker_seconds=sum(row[9] for row in rows if len(row) > 8),
     )
-    if replications and plan.sample is None and replication_size is None:
+
+
+def optimality_gap(
+    instance: Instance, plan: StochasticSolution, evaluation: Evaluation, replications: int,
+    replication_size: int | None, policies: list, executor=None, progress=None,
+) -> OptimalityGap:
+    """The SAA gap: the plan's out-of-sample objective against the mean of
+    independent in-sample optima (or, for a plan chosen on every
+    combination, against its own objective: the true optimum)."""
+    upper_error = None
+    if evaluation.omega == 0:
+        low, high = evaluation.confidence_interval
+        upper_error = (high - low) / (2 * Z_95)
+    if plan.sample is None and replication_size is None:
         # chosen on every combination: the plan's objective is the true optimum v*
-        upper_error = None
-        if omega == 0:
-            low, high = interval
-            upper_error = (high - low) / (2 * Z_95)
-        evaluation.gap = OptimalityGap(
+        return OptimalityGap(
             lower=float(plan.objective), upper=evaluation.objective, replications=[], size=len(plan.futures),
             seeds=[], lower_std_error=0.0, upper_std_error=upper_error,
         )
-    elif replications:
-        size = replication_size or (plan.sample["n"] if plan.sample else len(plan.futures))
-        seeds = replication_seeds(plan.sample["seed"] if plan.sample else 0, replications)
-        function = partial(_replication, instance, alpha, omega, size, policies)
-        chunks = [[seed] for seed in seeds]
-        if executor in (None, "serial"):
-            optima = []
-            for chunk in chunks:
-                optima += function(chunk)
-                if progress:
-                    progress(1)
-        else:
-            optima = [v for chunk in run_parallel(function, chunks, executor, progress) for v in chunk]
-        lower = float(np.mean(optima))
-        lower_error = float(np.std(optima, ddof=1) / math.sqrt(len(optima))) if len(optima) > 1 else None
-        upper_error = None
-        if omega == 0:
-            low, high = interval
-            upper_error = (high - low) / (2 * Z_95)
-        evaluation.gap = OptimalityGap(
-            lower=lower, upper=evaluation.objective, replications=[float(v) for v in optima], size=size,
-            seeds=seeds, lower_std_error=lower_error, upper_std_error=upper_error,
-        )
-    return evaluation
+    size = replication_size or (plan.sample["n"] if plan.sample else len(plan.futures))
+    seeds = replication_seeds(plan.sample["seed"] if plan.sample else 0, replications)
+    function = partial(_replication, instance, plan.alpha, plan.omega, size, policies)
+    optima = [v for chunk in run_chunks(function, [[seed] for seed in seeds], executor, progress) for v in chunk]
+    lower_error = float(np.std(optima, ddof=1) / math.sqrt(len(optima))) if len(optima) > 1 else None
+    return OptimalityGap(
+        lower=float(np.mean(optima)), upper=evaluation.objective, replications=[float(v) for v in optima],
+        size=size, seeds=seeds, lower_std_error=lower_error, upper_std_error=upper_error,
+    )

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from ..solver import Outcome, StandardForm, highs_model, run_highs, standard_form, stopped_message
-from .future import FutureModel, first_stage_mask, first_stage_rows
+from ..solver import DEFAULT_MIP_GAP, Outcome, StandardForm, highs_model, solve_highs, standard_form
+from .future import FutureModel
 
 
 #: From this many futures on the extensive form is solved by interior point
@@ -53,6 +53,7 @@ class ExtensiveForm:
         with_cvar: bool | None = None,
         time_limit: float | None = None,
         method: str | None = None,
+        mip_gap: float = DEFAULT_MIP_GAP,
     ):
         self.futures = futures
         self.probabilities = np.asarray(probabilities, dtype=float)
@@ -61,20 +62,20 @@ class ExtensiveForm:
         reveal = futures[0].reveal
         self.forms: list[StandardForm] = []
 
-        first = first_stage_mask(futures[0].model, reveal)
+        first = futures[0].first_stage_columns()
         self.first_local = np.flatnonzero(first)  # future 0's first-stage columns, in order
         self.first_index = {int(c): i for i, c in enumerate(self.first_local)}  # future 0's column -> first-stage index
-        first_keys = self._stage_keys(futures[0].model, first)
+        first_keys = futures[0].model.stage_keys(first)
         n_first = len(self.first_local)
         next_col, next_row = n_first, 0
         self.placements: list[FutureColumns] = []
-        blocks, lower, upper, col_lower = [], [], [], []
-        col_lower_first = None
+        blocks, lower, upper, col_lower, col_upper, integer = [], [], [], [], [], []
+        col_lower_first = col_upper_first = integer_first = None
         for s, future in enumerate(futures):
             form = future.form or standard_form(future.model)
             self.forms.append(form)
-            mask = first if s == 0 else first_stage_mask(future.model, reveal)
-            if s and self._stage_keys(future.model, mask) != first_keys:
+            mask = first if s == 0 else future.first_stage_columns()
+            if s and future.model.stage_keys(mask) != first_keys:
                 raise RuntimeError("futures differ before `reveal` (a bug in ree_opt: please report it)")
             nrow, ncol = form.shape
             columns = np.empty(ncol, dtype=np.int64)
@@ -82,11 +83,15 @@ class ExtensiveForm:
             own = np.flatnonzero(~mask)
             columns[own] = next_col + np.arange(len(own))
             next_col += len(own)
+            integrality = form.integrality if form.integrality is not None else np.zeros(ncol, dtype=bool)
             if s == 0:
-                col_lower_first = form.col_lower[mask]
+                col_lower_first, col_upper_first = form.col_lower[mask], form.upper[mask]
+                integer_first = integrality[mask]
             col_lower.append(form.col_lower[own])
+            col_upper.append(form.upper[own])
+            integer.append(integrality[own])
 
-            keep = np.ones(nrow, dtype=bool) if s == 0 else ~first_stage_rows(future.model, reveal)
+            keep = np.ones(nrow, dtype=bool) if s == 0 else ~future.first_stage_rows()
             rows = np.full(nrow, -1, dtype=np.int64)
             rows[keep] = next_row + np.arange(int(keep.sum()))
             next_row += int(keep.sum())
@@ -98,7 +103,16 @@ class ExtensiveForm:
             self.placements.append(FutureColumns(columns, form.cost, rows))
 
         self.first_columns = np.arange(n_first)
+        # A first-stage column's cost is the same in every future, but for a
+        # build's fixed cost where a future delays the facility (section 7):
+        # then the expected cost of the first stage weighs each future's.
+        first_costs = [placed.cost[placed.columns < n_first] for placed in self.placements]
+        order = [placed.columns[placed.columns < n_first] for placed in self.placements]
+        by_future = [cost[np.argsort(cols)] for cost, cols in zip(first_costs, order)]
         self.first_cost = self.forms[0].cost[self.first_local]
+        self.first_cost_varies = any(not np.array_equal(c, self.first_cost) for c in by_future)
+        if self.first_cost_varies:
+            self.first_cost = np.sum([pi * c for pi, c in zip(self.probabilities, by_future)], axis=0) / self.probabilities.sum()
         count = len(futures)
         self.eta = next_col if self.with_cvar else None
         self.u = next_col + 1 + np.arange(count) if self.with_cvar else np.zeros(0, dtype=np.int64)
@@ -123,23 +137,22 @@ class ExtensiveForm:
         matrix = sparse.csc_matrix((vals, (rows, cols)), shape=(next_row, ncol))
         matrix.sum_duplicates()
         del rows, cols, vals, blocks
+        cvar_columns = 1 + count if self.with_cvar else 0
         self.col_lower = np.concatenate(
             [col_lower_first] + col_lower + ([np.array([-np.inf]), np.zeros(count)] if self.with_cvar else [])
         )
+        self.col_upper = np.concatenate([col_upper_first] + col_upper + [np.full(cvar_columns, np.inf)])
+        integrality = np.concatenate([integer_first] + integer + [np.zeros(cvar_columns, dtype=bool)])
+        self.integer_columns = np.flatnonzero(integrality)
         self.cost = self.weights(self.omega)
         self.highs = highs_model(
-            matrix, self.cost, self.col_lower, np.full(ncol, np.inf),
+            matrix, self.cost, self.col_lower, self.col_upper,
             np.concatenate(lower), np.concatenate(upper), time_limit,
+            integrality=integrality if len(self.integer_columns) else None,
+            mip_gap=mip_gap if len(self.integer_columns) else None,
         )
         self.method = method or ("ipm" if len(futures) >= IPM_FROM else "choose")
         self.highs.setOptionValue("solver", self.method)
-
-    @staticmethod
-    def _stage_keys(model, mask) -> list:
-        keys = []
-        for name, (names, start) in model.columns.items():
-            keys += [(name, key) for i, key in enumerate(names) if mask[start + i]]
-        return keys
 
     # -- the objective ---------------------------------------------------------
     def weights(self, omega: float) -> np.ndarray:
@@ -167,26 +180,15 @@ class ExtensiveForm:
         """Fix the first-stage columns to `values` (None: free them again)."""
         cols = self.first_columns.astype(np.int32)
         if values is None:
-            lower, upper = self.col_lower[self.first_columns], np.full(len(cols), np.inf)
+            lower, upper = self.col_lower[self.first_columns], self.col_upper[self.first_columns]
         else:
             lower = upper = np.maximum(np.asarray(values, dtype=float), self.col_lower[self.first_columns])
         self.highs.changeColsBounds(len(cols), cols, lower, upper)
 
     # -- solving ---------------------------------------------------------------
     def solve(self) -> Outcome:
-        try:
-            status, name = run_highs(self.highs)
-        except Exception as error:  # solver trouble is a status, not an exception
-            return Outcome("error", None, None, None, str(error))
-        if status != "optimal":
-            return Outcome(status, None, None, None, stopped_message(self.highs, status, name))
-        solution = self.highs.getSolution()
-        return Outcome(
-            "optimal",
-            float(self.highs.getInfo().objective_function_value),
-            np.asarray(solution.col_value, dtype=float),
-            np.asarray(solution.row_dual, dtype=float),
-        )
+        """The one solve path (solver.py): a MIP where builds are lumpy."""
+        return solve_highs(self.highs, self.integer_columns)
 
     def future_costs(self, values: np.ndarray) -> np.ndarray:
         """C_s of every future (USD million)."""

@@ -1,7 +1,9 @@
 """Futures (SPEC section 6): each picks one outcome of every event.
 
 Without `sample` every combination is a future, its probability the product
-of its outcomes'; with `sample`, n futures are drawn (each event's outcome by
+of its outcomes', except those of probability 0 (an outcome given
+probability 0): nothing weighs them, so they are dropped, not solved nor
+reported; with `sample`, n futures are drawn (each event's outcome by
 its probabilities, from a generator seeded with `seed`), each of probability
 1/n, equal draws merged (their probabilities summed). A future's instance is
 the base instance patched by its outcomes' scenarios in event order.
@@ -55,13 +57,14 @@ def _outcome_scenarios(uncertainty: Uncertainty, choice: tuple[int, ...]) -> tup
 
 
 def enumerate_futures(uncertainty: Uncertainty, sample: Sample | Mapping | None = None) -> list[Future]:
-    """Every combination of outcomes (refused past MAX_COMBINATIONS), or n
-    sampled futures when `sample` is given."""
+    """Every combination of outcomes of probability > 0 (refused past
+    MAX_COMBINATIONS), or n sampled futures when `sample` is given.
+    `Uncertainty.dropped_futures()` counts the combinations left out."""
     events = uncertainty.events
     if sample is not None:
         sample = sample if isinstance(sample, Sample) else Sample.model_validate(dict(sample))
         return _sampled(uncertainty, sample)
-    count = uncertainty.combinations()
+    count = uncertainty.positive_combinations()
     if count > MAX_COMBINATIONS:
         raise InstanceError([Problem(
             "uncertainty.events",
@@ -69,7 +72,8 @@ def enumerate_futures(uncertainty: Uncertainty, sample: Sample | Mapping | None 
             "draw some of them with `sample: {n: 1000, seed: 7}` (or --sample N --seed S)",
         )])
     futures = []
-    for choice in itertools.product(*(range(len(event.outcomes)) for event in events)):
+    possible = [[o for o, outcome in enumerate(event.outcomes) if outcome.probability > 0] for event in events]
+    for choice in itertools.product(*possible):
         probability = float(math.prod(event.outcomes[o].probability for event, o in zip(events, choice)))
         futures.append(Future(len(futures), choice, _outcome_scenarios(uncertainty, choice), probability))
     return futures

@@ -9,11 +9,14 @@ import pandas as pd
 
 from ..data import resolve_series
 from ..display import stochastic_html, stochastic_summary
+from ..model.demand import SHORTFALL
+from ..model.flows import STOCK_HELD
 from ..solution import TOLERANCE_T, Solution, build_solution, empty_solution
 from ..solver import Outcome
 from .extensive import ExtensiveForm
-from .future import FIRST_STAGE_ALWAYS, FutureModel
+from .future import FutureModel
 from .futures import Future
+from .offtakes import RESERVATION
 
 FUTURE_COLUMNS = ["future", "scenario", "probability", "cost_musd", "shortfall_t"]
 OFFTAKE_COLUMNS = ["facility", "period", "quantity_t", "fee_musd"]
@@ -75,6 +78,11 @@ class StochasticSolution:
     sample: dict | None = None
 
     @property
+    def investments(self) -> pd.DataFrame:
+        """The builds decided before `reveal` (SPEC section 7), shared by every future."""
+        return self.first_stage.investments
+
+    @property
     def optimal(self) -> bool:
         return self.status == "optimal"
 
@@ -105,8 +113,10 @@ class StochasticSolution:
 
 
 class FirstStageView:
-    """Future 0's first-stage columns and rows inside the extensive form, for
-    `build_solution`: its tables then hold the periods before `reveal` only."""
+    """Future 0's columns and rows inside the extensive form, for
+    `build_solution`: its tables then hold the first stage only (by each
+    family's stage rule: the periods before `reveal`; reservations have
+    their own table)."""
 
     def __init__(self, future: FutureModel, form: ExtensiveForm):
         self.model = future.model
@@ -114,26 +124,26 @@ class FirstStageView:
         self.placed = form.placements[0]
         self._row_start = {}
         start = 0
-        for name, family in future.model.row_families.items():
+        for name, block in future.model.rows.items():
             self._row_start[name] = start
-            start += len(family.keys)
+            start += len(block.keys)
 
-    def columns_of(self, component):
-        keys, start = self.model.columns[component.name]
-        picked = [
-            (key, self.placed.columns[start + i]) for i, key in enumerate(keys)
-            if component.name not in FIRST_STAGE_ALWAYS and key[-1] < self.reveal
-        ]
-        return [k for k, _ in picked], np.array([c for _, c in picked], dtype=np.int64)
+    def columns_of(self, family):
+        block = self.model.block(family)
+        if block is None or family.stage != "by_period":
+            return [], np.zeros(0, dtype=np.int64)
+        first = family.first_stage(block.keys, self.reveal)
+        keys = [key for key, take in zip(block.keys, first) if take]
+        return keys, self.placed.columns[block.start + np.flatnonzero(first)]
 
-    def rows_of(self, family: str):
-        keys = self.model.row_families[family].keys if family in self.model.row_families else []
-        start = self._row_start.get(family, 0)
-        rows = np.array(
-            [self.placed.rows[start + i] if key[-1] < self.reveal else -1 for i, key in enumerate(keys)],
-            dtype=np.int64,
-        )
-        return keys, rows
+    def rows_of(self, family):
+        block = self.model.row_block(family)
+        if block is None:
+            return [], np.zeros(0, dtype=np.int64)
+        start = self._row_start[family.name]
+        first = family.first_stage(block.keys, self.reveal)
+        rows = np.where(first, self.placed.rows[start : start + len(block.keys)], -1)
+        return block.keys, rows.astype(np.int64)
 
 
 def first_stage_solution(future: FutureModel, form: ExtensiveForm, outcome: Outcome) -> Solution:
@@ -151,14 +161,14 @@ def offtake_fees(future: FutureModel, form: ExtensiveForm, values: np.ndarray) -
 
 
 def offtake_table(future: FutureModel, form: ExtensiveForm, values: np.ndarray) -> pd.DataFrame:
-    model, data = future.model, future.data
-    if "reserve" not in model.columns:
+    block = future.model.block(RESERVATION)
+    if block is None:
         return pd.DataFrame(columns=OFFTAKE_COLUMNS)
-    keys, start = model.columns["reserve"]
+    data = future.data
     fees = {f.id: resolve_series(f.offtake.fee, data.labels) for f in data.instance.facilities if f.offtake}
     rows = []
-    for i, (f_id, t) in enumerate(keys):
-        quantity = float(values[form.placements[0].columns[start + i]])
+    for (f_id, t), col in zip(block.keys, block.columns):
+        quantity = float(values[form.placements[0].columns[col]])
         if quantity > TOLERANCE_T:
             rows.append((f_id, data.periods[t], quantity, quantity * fees[f_id][t] / 1000.0))
     return pd.DataFrame(rows, columns=OFFTAKE_COLUMNS)
@@ -169,14 +179,25 @@ def stockpile_table(future: FutureModel, form: ExtensiveForm, values: np.ndarray
     reveal = future.reveal
     if reveal == 0:
         return pd.DataFrame(columns=STOCKPILE_COLUMNS)
-    keys, start = future.model.columns["inv"]
+    keys, cols = future.model.columns_of(STOCK_HELD)
     totals: dict = {}
-    for i, (p, label, _, t) in enumerate(keys):
+    for (p, label, _, t), col in zip(keys, cols):
         if t == reveal - 1:
-            totals[(p, label)] = totals.get((p, label), 0.0) + float(values[form.placements[0].columns[start + i]])
+            totals[(p, label)] = totals.get((p, label), 0.0) + float(values[form.placements[0].columns[col]])
     return pd.DataFrame(
         [(p, l, v) for (p, l), v in totals.items() if v > TOLERANCE_T], columns=STOCKPILE_COLUMNS
     )
+
+
+def unmet_by_product(model: FutureModel, own: np.ndarray) -> dict:
+    """(product, t) -> unmet tonnes, from a future's own column values."""
+    keys, cols = model.model.columns_of(SHORTFALL)
+    unmet: dict = {}
+    for (d_index, t), value in zip(keys, own[cols]):
+        if value > TOLERANCE_T:
+            product = model.data.demand[d_index].product
+            unmet[(product, t)] = unmet.get((product, t), 0.0) + float(value)
+    return unmet
 
 
 def future_tables(
@@ -185,13 +206,7 @@ def future_tables(
     """Per future: its cost and unmet tonnes; and its unmet tonnes by product and period."""
     rows, short_rows = [], []
     for s, (future, model) in enumerate(zip(futures, models)):
-        keys, start = model.model.columns["short"]
-        own = form.future_values(s, values)[start : start + len(keys)]
-        unmet: dict = {}
-        for (d_index, t), value in zip(keys, own):
-            if value > TOLERANCE_T:
-                product = model.data.demand[d_index].product
-                unmet[(product, t)] = unmet.get((product, t), 0.0) + float(value)
+        unmet = unmet_by_product(model, form.future_values(s, values))
         rows.append((future.index, future.scenario, future.probability, float(costs[s]), float(sum(unmet.values()))))
         short_rows += [(future.index, p, model.data.periods[t], v) for (p, t), v in unmet.items()]
     return pd.DataFrame(rows, columns=FUTURE_COLUMNS), pd.DataFrame(short_rows, columns=FUTURE_SHORTFALL_COLUMNS)

@@ -22,9 +22,12 @@ from ..instance import Instance, InstanceError, Problem, Uncertainty
 from ..loading import load_instance
 from ..plan import InstanceLike, paused_garbage_collection
 from ..scenarios import apply_scenario, scenario_names
-from ..solver import CompiledModel, Outcome, highs_model, run_highs
+from ..model.demand import DELIVERY
+from ..model.flows import activity_by_facility
+from ..solver import CompiledModel, Outcome, form_highs, solve_highs
 from .extensive import ExtensiveForm
-from .future import FutureModel, first_stage_mask, future_data, future_model
+from .future import FutureModel, future_data, future_model
+from .offtakes import RESERVATION
 from .futures import Future, enumerate_futures, reveal_index
 from .results import (
     FRONTIER_COLUMNS,
@@ -38,6 +41,7 @@ from .results import (
     stockpile_table,
     value_at_risk,
 )
+from .tie_break import least_expected_cost_at_optimal_cvar
 
 
 @dataclass
@@ -131,7 +135,7 @@ def solve_stochastic(
             models, [f.probability for f in problem.futures],
             problem.uncertainty.alpha, problem.uncertainty.omega, time_limit=time_limit,
         )
-    solution = read_solution(problem, models, form, form.solve())
+    solution = read_solution(problem, models, form, least_expected_cost_at_optimal_cvar(form, form.solve()))
     if solution.optimal and value_of_information:
         add_value_of_information(solution, problem, models, form)
     return solution
@@ -152,13 +156,8 @@ def build_futures(problem: StochasticProblem, progress=None) -> list[FutureModel
 def solve_alone(future: FutureModel) -> Outcome:
     """A future on its own (probability 1): its own plan before `reveal` and its own reservations."""
     form = future.form
-    highs = highs_model(
-        form.matrix, form.cost, form.col_lower, np.full(form.shape[1], np.inf), form.row_lower, form.row_upper,
-    )
-    status, name = run_highs(highs)
-    if status != "optimal":
-        return Outcome(status, None, None, None, f"HiGHS: {name}")
-    return Outcome(status, float(highs.getInfo().objective_function_value), None, None)
+    integer = np.flatnonzero(form.integrality) if form.integrality is not None else None
+    return solve_highs(form_highs(form), integer, duals=False)
 
 
 def read_solution(problem: StochasticProblem, models, form: ExtensiveForm, outcome) -> StochasticSolution:
@@ -191,9 +190,8 @@ def read_solution(problem: StochasticProblem, models, form: ExtensiveForm, outco
 
 
 def first_stage_values(model: FutureModel, form: ExtensiveForm, values: np.ndarray) -> dict:
-    """(component, key) -> value of every first-stage column (section 6)."""
-    mask = first_stage_mask(model.model, model.reveal)
-    keys = ExtensiveForm._stage_keys(model.model, mask)
+    """(family, key) -> value of every first-stage column (section 6)."""
+    keys = model.model.stage_keys(model.first_stage_columns())
     return dict(zip(keys, values[form.first_columns].tolist()))
 
 
@@ -233,27 +231,21 @@ def nominal_first_stage(problem: StochasticProblem, form: ExtensiveForm) -> np.n
     `reveal` on, as values of the extensive form's first-stage columns."""
     nominal = problem.nominal_model()
     compiled = CompiledModel(nominal.model)
-    keys, cols = compiled.columns_of(nominal.model.deliv)
+    keys, cols = compiled.columns_of(DELIVERY)
     covered = cols[np.array([k[1] == COVERED for k in keys], dtype=bool)] if len(keys) else cols
     outcome = compiled.solve(covered)
     if outcome.status != "optimal":
         return None
-    mask = first_stage_mask(nominal.model, problem.reveal)
-    values = {}
-    for name, (names, start) in nominal.model.columns.items():
-        for i, key in enumerate(names):
-            if mask[start + i]:
-                values[(name, key)] = outcome.values[start + i]
-    activity: dict = {}
-    act_keys, act_start = nominal.model.columns["act"]
-    for i, (f_id, _, _, t) in enumerate(act_keys):
-        activity[(f_id, t)] = activity.get((f_id, t), 0.0) + outcome.values[act_start + i]
+    mask = nominal.first_stage_columns()
+    values = dict(zip(nominal.model.stage_keys(mask), outcome.values[mask]))
+    activity = activity_by_facility(compiled, outcome.values)
     fixed = np.zeros(len(form.first_columns))
-    for name, (names, start) in form.futures[0].model.columns.items():
-        for i, key in enumerate(names):
-            column = form.first_index.get(start + i)
+    first = form.futures[0].model
+    for name, block in first.columns.items():
+        for key, col in zip(block.keys, block.columns):
+            column = form.first_index.get(int(col))
             if column is not None:
-                fixed[column] = activity.get(key, 0.0) if name == "reserve" else values[(name, key)]
+                fixed[column] = activity.get(key, 0.0) if block.family is RESERVATION else values[(name, key)]
     return fixed
 
 
@@ -282,7 +274,7 @@ def risk_frontier(
     rows = []
     for w in omegas:
         form.set_omega(w)
-        outcome = form.solve()
+        outcome = least_expected_cost_at_optimal_cvar(form, form.solve())
         if outcome.status != "optimal":
             rows.append((w, form.alpha, np.nan, np.nan, np.nan, np.nan))
             continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..text import by_period, musd, render_table
+from ..text import builds_text, by_period, musd, render_table
 from .results import StochasticSolution
 
 
@@ -16,7 +16,16 @@ def future_line(row, tail: str) -> str:
     )
 
 
-def stochastic_text(solution: StochasticSolution, title: str, worst: int = 3) -> str:
+def dropped_line(dropped: int) -> list[str]:
+    """The line that says how many futures of probability 0 were dropped (none: no line)."""
+    if not dropped:
+        return []
+    return [f"  {dropped:,} future{'s' if dropped != 1 else ''} of probability 0 dropped (not solved, not reported)"]
+
+
+def stochastic_text(solution: StochasticSolution, title: str, worst: int = 3, dropped: int = 0) -> str:
+    """The answer on one screen; `dropped` futures of probability 0 are named
+    on the line after the count."""
     if not solution.optimal:
         return f"{title}: {solution.status}. {solution.message}"
     s = solution
@@ -28,6 +37,7 @@ def stochastic_text(solution: StochasticSolution, title: str, worst: int = 3) ->
         f"Decide now, under uncertainty: {title}",
         f"  {count} futures; the future is revealed in {s.reveal}; risk weight omega {s.omega:g}, "
         f"CVaR level alpha {s.alpha:g}",
+        *dropped_line(dropped),
         money("objective ((1 - omega) E + omega CVaR)", s.objective),
         money("expected cost", s.expected_cost),
         money(f"CVaR (mean of the worst {100 * (1 - s.alpha):g}%)", s.cvar, f"   (VaR {musd(s.var)})"),
@@ -37,6 +47,8 @@ def stochastic_text(solution: StochasticSolution, title: str, worst: int = 3) ->
             money("VSS (vs. signing the nominal plan)", s.vss),
             money("EVPI (vs. knowing the future)", s.evpi),
         ]
+    if s.first_stage.has_expansions:
+        lines += [""] + builds_text(s.first_stage, f"Builds decided before {s.reveal}, shared by every future")
     lines += ["", "Offtakes to sign now (t of activity reserved):"]
     if s.offtakes.empty:
         lines.append("  (none)")
@@ -81,8 +93,9 @@ def stochastic_tables(solution: StochasticSolution) -> dict[str, pd.DataFrame | 
     }
 
 
-def evaluation_text(evaluation, plan: StochasticSolution, title: str, worst: int = 3) -> str:
-    """A plan's out-of-sample costs (`ree_opt.evaluate`) on one screen."""
+def evaluation_text(evaluation, plan: StochasticSolution, title: str, worst: int = 3, dropped: int = 0) -> str:
+    """A plan's out-of-sample costs (`ree_opt.evaluate`) on one screen;
+    `dropped`: the futures of probability 0 left out of the plan's own."""
     e = evaluation
     low, high = e.confidence_interval
 
@@ -96,6 +109,7 @@ def evaluation_text(evaluation, plan: StochasticSolution, title: str, worst: int
         f"The plan out of sample: {title}",
         f"  plan chosen on {len(plan.futures):,} futures (in-sample expected cost USD {musd(plan.expected_cost)} "
         f"million); evaluated on {drawn}",
+        *dropped_line(dropped),
         money("expected cost", e.expected_cost),
         money("95% confidence interval", low, f" .. {musd(high)}"),
         money(f"CVaR (mean of the worst {100 * (1 - e.alpha):g}%)", e.cvar, f"   (VaR {musd(e.var)})"),
@@ -103,18 +117,35 @@ def evaluation_text(evaluation, plan: StochasticSolution, title: str, worst: int
     if e.omega:
         lines.append(money("objective ((1 - omega) E + omega CVaR)", e.objective))
     if e.gap is not None:
-        g = e.gap
-        bound = f"; 95% bound {musd(g.gap_bound_95)}" if g.gap_bound_95 is not None else ""
-        lines += [
-            money("optimality gap (SAA estimate)", g.gap, bound),
-            f"    lower bound {musd(g.lower)}: "
-            + (f"mean in-sample optimum of {len(g.replications)} samples of {g.size:,}" if g.replications
-               else "the plan's own optimum over every combination")
-            + f"; upper bound {musd(g.upper)}: out of sample",
-        ]
+        lines += gap_lines(e.gap)
     lines += ["", f"The worst {min(worst, len(e.futures))} futures:"]
     for _, row in e.futures.sort_values("cost_musd", ascending=False, kind="stable").head(worst).iterrows():
         lines.append(future_line(row, f"unmet {row['shortfall_t']:,.0f} t"))
     if e.message:
         lines += ["", f"note: {e.message}"]
     return "\n".join(lines)
+
+
+def gap_lines(g) -> list[str]:
+    """The SAA optimality gap as a statistician states it: never below 0, the
+    bounds in order, a negative point estimate called noise, units everywhere."""
+    def money(value: float) -> str:
+        return f"USD {musd(value)} million"
+
+    bound = f"; 95% bound {money(g.gap_bound_95)}" if g.gap_bound_95 is not None else ""
+    lines = [f"  {'optimality gap (SAA estimate)':<40} USD {musd(g.gap):>12} million{bound}"]
+    if g.noise:
+        error = f" (standard error {money(g.standard_error)})" if g.standard_error is not None else ""
+        lines.append(
+            f"    point estimate {money(g.estimate)}: below 0, which only sampling noise gives{error}; taken as 0"
+        )
+    lower, upper = g.bounds
+    source = (f"mean in-sample optimum of {len(g.replications)} samples of {g.size:,}" if g.replications
+              else "the plan's own optimum over every combination")
+    lines.append(f"    lower bound {money(lower)}: {source}")
+    if g.noise:
+        lines.append(f"    upper bound {money(upper)}: the out-of-sample estimate ({money(g.upper)}) "
+                     "fell below the lower bound, by noise, and is raised to it")
+    else:
+        lines.append(f"    upper bound {money(upper)}: the plan's objective out of sample")
+    return lines

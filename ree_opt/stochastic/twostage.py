@@ -6,27 +6,23 @@ over (or this one process), and the report of a plan.
 
 `two_stage` is the one place this module and its users (the L-shaped method
 of decomposition.py, progressive hedging in ree_opt/ph.py) read ree_opt's
-stochastic model layer (`stochastic_problem`, `model_of`, `compile`,
-`first_stage_mask`, the tables of results.py): re-point it and nothing else
-changes.
+stochastic model layer (`stochastic_problem`, `model_of`, the family
+records' first-stage columns and rows, the tables of results.py): re-point
+it and nothing else changes.
 
-A future's LP (`FutureLP`) is `row_lower <= A z <= row_upper`, `z >=
-col_lower`, cost C_s = cost @ z (USD million): the whole cost of the future,
-first stage included (section 6). `first` holds the column of each
-first-stage variable in first-stage order (the same keys, in the same order,
-in every future), `first_rows` flags the rows that read only first-stage
-columns (the periods before `reveal`): they are the same in every future.
+A future's LP (`FutureLP`) is `row_lower <= A z <= row_upper`, `col_lower
+<= z <= col_upper`, integer where `integer` (lumpy builds, SPEC section 7),
+cost C_s = cost @ z (USD million): the whole cost of the future, first stage
+included (section 6; a first-stage build's fixed cost is the future's own).
+`first` holds the column of each first-stage variable in first-stage order
+(`BuiltModel.first_stage_columns`: the same keys, in the same order, in every
+future), `first_rows` flags the rows that read only first-stage columns
+(`BuiltModel.first_stage_rows`: the periods before `reveal`).
 
-Every first-stage variable but two kinds is bounded by the first-stage rows
-(capacity, balances, demand of the periods before `reveal`). The two are
-bounded here (`room`, the largest over the futures), by bounds that cut off
-no optimum:
-- a reservation k[f,t], by the largest activity f may have in t (its
-  capacity row's right-hand side): a reservation above it buys nothing and
-  costs its fee and its take-or-pay floor, so cutting it back is never dearer;
-- a payment paid[f,t] before `reveal`, by the larger of that capacity and
-  the floor min_take: paid >= activity and paid >= floor are its only rows,
-  so an optimum pays max(floor, activity) (its cost is >= 0).
+Every first-stage variable gets a finite upper bound (`first_stage_upper`)
+from what its family's record says bounds it (`bounded_by`: a facility's
+capacity before `reveal`, a product's supply, a demand's quantity, a
+reservation's nameplate, an expansion's module count), far from any optimum.
 The decompositions need them: a cutting-plane master, or a subproblem with
 PH's or the Lagrangian's weights on the first stage, would otherwise run off
 to infinity along them.
@@ -42,7 +38,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import sparse
 
-from ..solver import highs_model, run_highs
+from ..solver import highs_model, solve_highs
+
 
 @dataclass
 class FutureLP:
@@ -54,15 +51,56 @@ class FutureLP:
     row_lower: np.ndarray
     row_upper: np.ndarray
     col_lower: np.ndarray
+    col_upper: np.ndarray
     cost: np.ndarray  # C_s per column, USD million per unit
     first: np.ndarray  # column of each first-stage variable, in first-stage order
     first_rows: np.ndarray  # bool per row: reads first-stage columns only
-    room: np.ndarray  # per first-stage variable: the most this future can use (inf: not a reservation)
+    integer: np.ndarray  # bool per column: a lumpy build's whole modules
     unmet: Callable[[np.ndarray], list] = field(repr=False)  # column values -> [(product, period, t)]
 
     @property
     def first_cost(self) -> np.ndarray:
         return self.cost[self.first]
+
+    @property
+    def first_integer(self) -> np.ndarray:
+        return self.integer[self.first]
+
+    @property
+    def own_integer(self) -> np.ndarray:
+        """The future's own integer columns (builds decided from `reveal` on)."""
+        own = self.integer.copy()
+        own[self.first] = False
+        return np.flatnonzero(own)
+
+    def master_rows(self) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:
+        """Rows over the first-stage columns alone that every plan must meet:
+        the first-stage rows, and what each other row implies for the first
+        stage whatever the future's own columns do within their bounds
+        (l <= a x + b y <= u gives a x <= u - min b y and a x >= l - max b y
+        where those are finite: the module counts and funding budgets, which
+        read first-stage builds and the future's own).
+        (matrix over `first`, lower, upper)."""
+        A = self.matrix.tocsr()
+        first = np.zeros(A.shape[1], dtype=bool)
+        first[self.first] = True
+        coo = A.tocoo()
+        own = ~first[coo.col]
+        a, low, high = coo.data[own], self.col_lower[coo.col[own]], self.col_upper[coo.col[own]]
+        with np.errstate(invalid="ignore"):
+            least = np.where(a > 0, a * low, a * high)
+            most = np.where(a > 0, a * high, a * low)
+        n = A.shape[0]
+        row_least = np.bincount(coo.row[own], weights=least, minlength=n)
+        row_most = np.bincount(coo.row[own], weights=most, minlength=n)
+        touches = np.bincount(coo.row[~own], minlength=n) > 0
+        with np.errstate(invalid="ignore"):
+            upper = np.where(np.isfinite(row_least), self.row_upper - row_least, np.inf)
+            lower = np.where(np.isfinite(row_most), self.row_lower - row_most, -np.inf)
+        implied = touches & ~self.first_rows & (np.isfinite(upper) | np.isfinite(lower))
+        keep = self.first_rows | implied
+        return A[keep][:, self.first], np.where(self.first_rows, self.row_lower, lower)[keep], \
+            np.where(self.first_rows, self.row_upper, upper)[keep]
 
 
 @dataclass
@@ -73,9 +111,9 @@ class TwoStage:
     futures: list  # Future: index, scenario, probability
     alpha: float
     omega: float
-    first_keys: list  # (component, key) of each first-stage variable
+    first_keys: list  # (family name, key) of each first-stage variable
+    first_upper: np.ndarray  # per first-stage variable: its finite upper bound (bounded_by)
     build: Callable[[int], FutureLP] = field(repr=False)
-    room: Callable[[int], np.ndarray] = field(repr=False)  # FutureLP.room from the future's data alone (no model)
     report: Callable[..., object] = field(repr=False)  # -> StochasticSolution
     sample: dict | None = None
 
@@ -88,11 +126,100 @@ class TwoStage:
         return len(self.first_keys)
 
 
-def stage_keys(model, mask: np.ndarray) -> list:
-    keys = []
-    for name, (names, start) in model.columns.items():
-        keys += [(name, key) for i, key in enumerate(names) if mask[start + i]]
-    return keys
+#: Every first-stage variable is bounded near what the base instance allows
+#: before `reveal` (where every future sees the base instance): twice a
+#: facility's largest capacity or take before `reveal` (activity, payment),
+#: twice a product's supply before `reveal` with its initial stock (stock,
+#: disposal, sales, relabelling, deliveries), twice a demand's quantity
+#: (shortfall); a reservation RESERVE_FACTOR times its facility's largest
+#: nameplate capacity; a build its expansion's module count. No optimum
+#: comes near them; bounds near the data (not one big M) keep the cuts and
+#: PH's proximal terms well scaled.
+BOUND_FACTOR, RESERVE_FACTOR = 2.0, 10.0
+
+
+def first_stage_limits(problem) -> dict:
+    """What the bound of each first-stage variable is read from (StochasticProblem)."""
+    from ..data import resolve_series
+
+    data, r = problem.base_data, problem.reveal
+    labels = [str(p) for p in problem.base.periods]
+    nameplate = {f.id: max(1.0, float(max(resolve_series(f.capacity, labels)))) for f in problem.base.facilities}
+    facility, reserve = {}, {}
+    for f in data.facilities:
+        early = np.maximum(np.maximum(f.ramped_t[:r], f.capacity_t[:r]), f.min_take_t[:r])
+        facility[f.id] = BOUND_FACTOR * max(1.0, float(early.max()) if r else 1.0)
+        reserve[f.id] = RESERVE_FACTOR * nameplate[f.id]
+    supply: dict = {p: product.initial_stock_t for p, product in data.products.items()}
+    for f in data.facilities:
+        total = float(np.maximum(f.ramped_t[:r], f.capacity_t[:r]).sum())
+        for p, ratio in f.outputs.items():
+            supply[p] = supply.get(p, 0.0) + total * ratio
+    product = {p: BOUND_FACTOR * max(1.0, v) for p, v in supply.items()}
+    modules = {(f.id, e.name): float(e.modules) for f in data.facilities for e in f.expansions}
+    return {"facility": facility, "nameplate": reserve, "product": product, "demand": list(data.demand),
+            "modules": modules}
+
+
+def upper_bound(limits: dict, family, key) -> float | None:
+    """A first-stage variable's bound, from what its family's record says
+    bounds it (`bounded_by`)."""
+    def at(dimension):
+        return key[family.dims.index(dimension)]
+
+    rule = family.bounded_by
+    if rule == "nameplate":
+        return limits["nameplate"].get(at("facility"))
+    if rule == "facility":
+        return limits["facility"].get(at("facility"))
+    if rule == "product":
+        return limits["product"].get(at("product"))
+    if rule == "demand product":
+        return limits["product"].get(limits["demand"][at("demand")].product)
+    if rule == "modules":
+        return limits["modules"].get((at("facility"), at("expansion")))
+    if rule == "demand":
+        return BOUND_FACTOR * max(1.0, float(limits["demand"][at("demand")].quantity_t[family.period_of(key)]))
+    return None
+
+
+def first_stage_upper(problem, model) -> np.ndarray:
+    """The upper bound of each first-stage column of `model` (a BuiltModel), in column order."""
+    from ..model.families import FAMILIES
+
+    limits = first_stage_limits(problem)
+    found = []
+    for name, key in model.stage_keys(model.first_stage_columns(problem.reveal)):
+        bound = upper_bound(limits, FAMILIES[name], key)
+        if bound is None:
+            raise RuntimeError(f"no upper bound for first-stage variable {name}{key} (a bug in ree_opt)")
+        found.append(bound)
+    return np.array(found, dtype=float)
+
+
+def continuous_builds(instance, relax: bool, method: str = "progressive hedging"):
+    """`instance` (loaded) with lumpy expansions (SPEC section 7) refused
+    unless `relax` treats them as `lumpy: false` (their LP relaxation: a
+    lower bound on the lumpy optimum): for a method that needs a continuous
+    first stage (PH averages first stages)."""
+    from ..instance import InstanceError, Problem
+
+    lumpy = [f"{f.id}/{e.name}" for f in instance.facilities for e in (f.expansions or []) if e.lumpy]
+    if not lumpy:
+        return instance
+    if not relax:
+        raise InstanceError([Problem(
+            "facilities", f"{method} needs a continuous first stage, and {len(lumpy)} expansion(s) are "
+            f"lumpy ({', '.join(lumpy[:5])}{', ...' if len(lumpy) > 5 else ''}): run it with --relax to treat them "
+            "as lumpy: false (their LP relaxation), or solve the extensive form (ree-opt stochastic) or the "
+            "L-shaped method (python -m ree_opt.stochastic.decomposition) for whole modules",
+        )])
+    facilities = [
+        f.model_copy(update={"expansions": [e.model_copy(update={"lumpy": False}) for e in f.expansions]})
+        if f.expansions else f
+        for f in instance.facilities
+    ]
+    return instance.model_copy(update={"facilities": facilities})
 
 
 def two_stage(
@@ -106,10 +233,10 @@ def two_stage(
 
     Raises InstanceError as `solve_stochastic` does (no `uncertainty`, bad overrides).
     """
-    from ..solution import TOLERANCE_T
+    import pandas as pd
+
     from ..solver import Outcome
     from .extensive import ExtensiveForm
-    from .future import first_stage_mask, first_stage_rows, future_data
     from .results import (
         FUTURE_COLUMNS,
         FUTURE_SHORTFALL_COLUMNS,
@@ -119,45 +246,26 @@ def two_stage(
         offtake_table,
         risk_measure,
         stockpile_table,
+        unmet_by_product,
         value_at_risk,
     )
     from .solve import first_stage_values, stochastic_problem
 
     problem = stochastic_problem(instance, alpha, omega, sample, policies)
-    reveal = problem.reveal
 
     def compiled(position: int, keep: bool = False):
         return problem.model_of(problem.futures[position]).compile(keep_model=keep)
 
-    def room_of(data, keys) -> np.ndarray:
-        room = np.full(len(keys), np.inf)
-        facilities = {f.id: f for f in data.facilities}
-        for i, (name, key) in enumerate(keys):
-            if name in ("reserve", "paid"):
-                f, t = facilities[key[0]], key[1]
-                capacity = float(f.capacity_t[t]) if f.active[t] else 0.0
-                room[i] = capacity if name == "reserve" else max(capacity, float(f.min_take_t[t]))
-        return room
-
     def arrays(position: int, future) -> FutureLP:
-        model, data, form = future.model, future.data, future.form
-        mask = first_stage_mask(model, reveal)
-        keys = stage_keys(model, mask)
-        if first_keys is not None and keys != first_keys:
+        form, mask = future.form, future.first_stage_columns()
+        if first_keys is not None and future.model.stage_keys(mask) != first_keys:
             raise RuntimeError("futures differ before `reveal` (a bug in ree_opt: please report it)")
-        room = room_of(data, keys)
-        short_keys, short_start = model.columns["short"]
-        products = [data.demand[d].product for d, _ in short_keys]
-        periods = [data.periods[t] for _, t in short_keys]
+        periods = future.data.periods
 
         def unmet(values: np.ndarray) -> list:
-            found: dict = {}
-            own = values[short_start : short_start + len(short_keys)]
-            for product, period, value in zip(products, periods, own):
-                if value > TOLERANCE_T:
-                    found[(product, period)] = found.get((product, period), 0.0) + float(value)
-            return [(p, t, v) for (p, t), v in found.items()]
+            return [(p, periods[t], v) for (p, t), v in unmet_by_product(future, values).items()]
 
+        ncol = form.shape[1]
         return FutureLP(
             position=position,
             probability=float(problem.futures[position].probability),
@@ -165,25 +273,22 @@ def two_stage(
             row_lower=form.row_lower,
             row_upper=form.row_upper,
             col_lower=form.col_lower,
+            col_upper=form.upper,
             cost=form.cost,
             first=np.flatnonzero(mask),
-            first_rows=first_stage_rows(model, reveal),
-            room=room,
+            first_rows=future.first_stage_rows(),
+            integer=form.integrality if form.integrality is not None else np.zeros(ncol, dtype=bool),
             unmet=unmet,
         )
 
-    first_keys = None
+    first_keys, first_upper = None, np.zeros(0)
     if problem.futures:
         model0 = compiled(0).model
-        first_keys = stage_keys(model0, first_stage_mask(model0, reveal))
+        first_keys = model0.stage_keys(model0.first_stage_columns(problem.reveal))
+        first_upper = first_stage_upper(problem, model0)
 
     def build(position: int) -> FutureLP:
         return arrays(position, compiled(position))
-
-    def room(position: int) -> np.ndarray:
-        instance = problem.instance_of(problem.futures[position])
-        data = future_data(problem.base_data, instance, reveal, problem.tracked, len(problem.base.policies))
-        return room_of(data, first_keys)
 
     def report(first: np.ndarray, values0: np.ndarray, costs: np.ndarray, unmet: list, message: str = ""):
         """The StochasticSolution of a plan: `first` its first-stage values,
@@ -201,8 +306,6 @@ def two_stage(
         for future, cost, lacking in zip(problem.futures, costs, unmet):
             rows.append((future.index, future.scenario, future.probability, float(cost), float(sum(v for *_, v in lacking))))
             short_rows += [(future.index, p, t, v) for p, t, v in lacking]
-        import pandas as pd
-
         first_stage = first_stage_solution(model0, form, outcome)
         first_stage.message = "the plan before `reveal`, shared by every future (no duals: a decomposition's plan)"
         labels = problem.base.periods
@@ -219,7 +322,7 @@ def two_stage(
             future_shortfall=pd.DataFrame(short_rows, columns=FUTURE_SHORTFALL_COLUMNS),
             alpha=u.alpha,
             omega=u.omega,
-            reveal=labels[reveal] if reveal < len(labels) else None,
+            reveal=labels[problem.reveal] if problem.reveal < len(labels) else None,
             instance_name=problem.base.name,
             message=message,
             first_stage_values=first_stage_values(model0, form, values),
@@ -233,8 +336,8 @@ def two_stage(
         alpha=float(u.alpha),
         omega=float(u.omega),
         first_keys=first_keys,
+        first_upper=first_upper,
         build=build,
-        room=room,
         report=report,
         sample=u.sample.model_dump() if u.sample is not None else None,
     )
@@ -243,18 +346,22 @@ def two_stage(
 # -- one future in a kept HiGHS model -----------------------------------------
 
 
-def kept_highs(matrix, cost, col_lower, col_upper, row_lower, row_upper):
+def kept_highs(matrix, cost, col_lower, col_upper, row_lower, row_upper, integrality=None):
     """A HiGHS model to keep, without presolve: a future's LP is small, its
     re-solves start from the last basis (which skips presolve anyway), and a
     model that has been presolved holds on to 1.9 MB against 1.1 MB
     (baseline futures; 1,000 of them are kept on 2 ranks). No `threads`
     option: HiGHS's thread pool is one per process, and a Highs object asking
     for another count than the pool's fails to run (dual simplex runs on one
-    thread anyway)."""
-    highs = highs_model(matrix, cost, col_lower, col_upper, row_lower, row_upper)
-    highs.setOptionValue("presolve", "off")
-    return highs
+    thread anyway). With `integrality` (a MIP), presolve stays on."""
+    from ..solver import DEFAULT_MIP_GAP
 
+    mip = integrality is not None and bool(np.any(integrality))
+    highs = highs_model(matrix, cost, col_lower, col_upper, row_lower, row_upper,
+                        integrality=integrality if mip else None, mip_gap=DEFAULT_MIP_GAP if mip else None)
+    if not mip:
+        highs.setOptionValue("presolve", "off")
+    return highs
 
 
 class KeptFuture:
@@ -271,47 +378,81 @@ class KeptFuture:
     (LP duality: the dual solution at x stays feasible for every y). The
     first-stage rows are relaxed once the first stage is fixed: the plan
     meets them already, and a plan read from another LP meets them only to
-    that LP's tolerance."""
+    that LP's tolerance.
+
+    Where the future decides lumpy builds of its own (from `reveal` on), the
+    kept model is the LP relaxation of those builds: `alone` and `at` give
+    lower bounds on the future's cost and a cut under-estimating it, still
+    valid, and `cost_at(x)` solves the future's MIP with x fixed (a second
+    HiGHS model, made when first needed) for what the plan costs."""
 
     def __init__(self, lp: FutureLP, first_upper: np.ndarray | None = None):
         self.lp = lp
-        n = lp.matrix.shape[1]
-        upper = np.full(n, np.inf)
+        upper = lp.col_upper.copy()
         if first_upper is not None:
-            upper[lp.first] = first_upper
+            upper[lp.first] = np.minimum(upper[lp.first], first_upper)
+        self.upper = upper
         self.first_lower = lp.col_lower[lp.first]
         self.first_upper = upper[lp.first]
+        self.first_integer = lp.first_integer
         self.highs = kept_highs(lp.matrix, lp.cost, lp.col_lower, upper, lp.row_lower, lp.row_upper)
         self.columns = lp.first.astype(np.int32)
+        self.first_transposed = lp.matrix[:, lp.first].T.tocsr()
+        self.own_integer = lp.own_integer
         self._rows_relaxed = False
+        self._mip = None
 
-    def _solution(self) -> tuple[str, float, np.ndarray, np.ndarray]:
-        status, name = run_highs(self.highs)
-        if status != "optimal":
-            return status, float("nan"), None, None
-        solution = self.highs.getSolution()
-        objective = float(self.highs.getInfo().objective_function_value)
-        return status, objective, np.asarray(solution.col_value), np.asarray(solution.col_dual)
+    def plan(self, first: np.ndarray) -> np.ndarray:
+        """`first` within the variables' bounds, whole modules where builds are lumpy."""
+        x = np.clip(first, self.first_lower, self.first_upper)
+        return np.where(self.first_integer, np.round(x), x)
 
     def alone(self) -> tuple[str, float, np.ndarray | None]:
         """(status, W_s, the future's own first stage)."""
-        status, objective, values, _ = self._solution()
-        return status, objective, (values[self.lp.first] if values is not None else None)
+        outcome = solve_highs(self.highs, duals=False)
+        if outcome.status != "optimal":
+            return outcome.status, float("nan"), None
+        return outcome.status, outcome.objective, outcome.values[self.lp.first]
+
+    def _fix(self, highs, x: np.ndarray) -> None:
+        rows = np.flatnonzero(self.lp.first_rows).astype(np.int32)
+        if len(rows):
+            infinite = np.full(len(rows), np.inf)
+            highs.changeRowsBounds(len(rows), rows, -infinite, infinite)
+        highs.changeColsBounds(len(self.columns), self.columns, x, x)
 
     def at(self, first: np.ndarray) -> tuple[str, float, np.ndarray | None, np.ndarray | None]:
-        """(status, C_s(first), subgradient, column values) with the first stage fixed."""
+        """(status, C_s(first), subgradient, column values) with the first
+        stage fixed (of the LP relaxation where the future's own builds are lumpy)."""
+        x = self.plan(first)
         if not self._rows_relaxed:
-            rows = np.flatnonzero(self.lp.first_rows).astype(np.int32)
-            if len(rows):
-                infinite = np.full(len(rows), np.inf)
-                self.highs.changeRowsBounds(len(rows), rows, -infinite, infinite)
+            self._fix(self.highs, x)
             self._rows_relaxed = True
-        x = np.clip(first, self.first_lower, self.first_upper)
-        self.highs.changeColsBounds(len(self.columns), self.columns, x, x)
-        status, objective, values, duals = self._solution()
-        if status != "optimal":
-            return status, objective, None, None
-        return status, objective, duals[self.lp.first], values
+        else:
+            self.highs.changeColsBounds(len(self.columns), self.columns, x, x)
+        outcome = solve_highs(self.highs)
+        if outcome.status != "optimal":
+            return outcome.status, float("nan"), None, None
+        # the reduced costs of the fixed columns: c - A^T y
+        gradient = self.lp.first_cost - self.first_transposed @ outcome.duals
+        return outcome.status, outcome.objective, gradient, outcome.values
+
+    def cost_at(self, first: np.ndarray, relaxed: tuple | None = None) -> tuple[str, float, np.ndarray | None]:
+        """(status, C_s(first), column values): what the plan costs in this
+        future, its own lumpy builds whole (`relaxed`: `at(first)`'s result,
+        the answer where the future has none)."""
+        if not len(self.own_integer):
+            status, cost, _, values = relaxed if relaxed is not None else self.at(first)
+            return status, cost, values
+        lp = self.lp
+        if self._mip is None:
+            self._mip = kept_highs(lp.matrix, lp.cost, lp.col_lower, self.upper, lp.row_lower, lp.row_upper,
+                                   integrality=np.isin(np.arange(len(lp.cost)), self.own_integer))
+        self._fix(self._mip, self.plan(first))
+        outcome = solve_highs(self._mip, self.own_integer, duals=False)
+        if outcome.status != "optimal":
+            return outcome.status, float("nan"), None
+        return outcome.status, outcome.objective, outcome.values
 
 
 # -- the ranks of a run ------------------------------------------------------------

@@ -1,0 +1,153 @@
+"""Several stochastic plans and the risk frontier from one extensive form.
+
+The report sets the risk-neutral plan beside a risk-averse one (omega 0.5)
+and draws the frontier over omega. Solving each with `solve_stochastic` and
+`risk_frontier` would build the futures three times, solve the wait-and-see
+problems twice and start every extensive form cold. Here the futures are
+built once, the extensive form (with its CVaR rows) is solved at every omega
+in turn on the kept HiGHS object (warm started, omega = 1 with its
+tie-break), and the wait-and-see optima, which do not depend on omega, are
+solved once: each plan's EVPI and VSS follow as section 6 defines them.
+
+    decision = decide(instance, plans=(0.0, 0.5), frontier=(0, 0.25, 0.5, 0.75, 1))
+    decision.plans[0.5].offtakes, decision.frontier
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from ..instance import InstanceError, Problem
+from ..plan import InstanceLike, paused_garbage_collection
+from .extensive import ExtensiveForm
+from .results import FRONTIER_COLUMNS, StochasticSolution, conditional_value_at_risk, risk_measure, value_at_risk
+from .solve import build_futures, nominal_first_stage, read_solution, solve_alone, stochastic_problem
+from .tie_break import least_expected_cost_at_optimal_cvar
+
+#: The relative cost of the steps `decide` reports to `progress`, in the
+#: report's unit (about one LP of the baseline): a future's build, its
+#: wait-and-see solve, and an extensive-form solve per future it joins
+#: (omega = 1 solves twice: its tie-break). Measured on the baseline's 24
+#: futures (report of issue 19): the LPs of sections 1-6 took 20 s, the
+#: extensive forms 68 s (7 solves; warm starts make some 1 s, others 20-30 s).
+BUILD_WEIGHT = 0.1
+ALONE_WEIGHT = 0.1
+SOLVE_WEIGHT_PER_FUTURE = 0.9
+
+
+@dataclass
+class Decision:
+    """The plans by omega (StochasticSolution each) and the frontier over omega."""
+
+    plans: dict[float, StochasticSolution]
+    frontier: pd.DataFrame  # FRONTIER_COLUMNS, one row per omega
+
+
+def decide_weight(futures: int, plans: Iterable[float], frontier: Iterable[float],
+                  value_of_information: bool = True) -> float:
+    """What `decide` reports to `progress` in all (see the weights above)."""
+    plans = [float(w) for w in plans]
+    omegas = set(plans) | {float(w) for w in frontier}
+    solves = len(omegas) + (1.0 in omegas)  # every distinct omega once, omega 1 twice
+    weight = futures * BUILD_WEIGHT + solves * futures * SOLVE_WEIGHT_PER_FUTURE
+    if value_of_information:
+        weight += futures * ALONE_WEIGHT + len(set(plans)) * futures * SOLVE_WEIGHT_PER_FUTURE
+    return weight
+
+
+def decide(
+    instance: InstanceLike,
+    plans: Iterable[float] = (0.0, 0.5),
+    frontier: Iterable[float] = (0.0, 0.25, 0.5, 0.75, 1.0),
+    alpha: float | None = None,
+    sample: Mapping | None = None,
+    policies: Iterable = (),
+    value_of_information: bool = True,
+    progress: Callable[[float, str], None] | None = None,
+) -> Decision:
+    """The plans at the omegas `plans` (with EVPI and VSS) and the frontier at
+    `frontier`, from one extensive form. `progress(weight, label)` is called
+    as steps finish (weights: `decide_weight`)."""
+    tick = progress or (lambda weight, label="": None)
+    plans = [float(w) for w in plans]
+    frontier = [float(w) for w in frontier]
+    for w in plans + frontier:
+        if not 0.0 <= w <= 1.0:
+            raise InstanceError([Problem("omegas", f"expected numbers in [0, 1], got {w!r}")])
+    problem = stochastic_problem(instance, alpha, None, sample, policies)
+    count = len(problem.futures)
+    with paused_garbage_collection():
+        models = build_futures(problem, lambda n: tick(n * BUILD_WEIGHT, "building the futures"))
+        form = ExtensiveForm(
+            models, [f.probability for f in problem.futures], problem.uncertainty.alpha, 0.0, with_cvar=True,
+        )
+    probabilities = np.array([f.probability for f in problem.futures])
+    solutions: dict[float, StochasticSolution] = {}
+    rows = []
+    for w in sorted(set(plans) | set(frontier)):
+        form.set_omega(w)
+        outcome = least_expected_cost_at_optimal_cvar(form, form.solve())
+        tick((1 + (w == 1.0)) * count * SOLVE_WEIGHT_PER_FUTURE, f"the plan at omega {w:g}")
+        if w in frontier:
+            if outcome.status != "optimal":
+                rows.append((w, form.alpha, np.nan, np.nan, np.nan, np.nan))
+            else:
+                costs = form.future_costs(outcome.values)
+                rows.append((
+                    w, form.alpha, outcome.objective, float(probabilities @ costs),
+                    conditional_value_at_risk(costs, probabilities, form.alpha),
+                    value_at_risk(costs, probabilities, form.alpha),
+                ))
+        if w in plans:
+            at = replace(problem, uncertainty=problem.uncertainty.model_copy(update={"omega": w}))
+            solutions[w] = read_solution(at, models, form, outcome)
+    if value_of_information:
+        add_values_of_information(solutions, problem, models, form, tick)
+    return Decision(
+        plans={w: solutions[w] for w in plans},
+        frontier=pd.DataFrame(rows, columns=FRONTIER_COLUMNS),
+    )
+
+
+def add_values_of_information(solutions: dict, problem, models, form: ExtensiveForm, tick) -> None:
+    """EVPI and VSS of each optimal plan (section 6): the wait-and-see optima
+    once (a future alone has the same optimum whatever omega), the nominal
+    first stage once, then the extensive form with it fixed at each omega."""
+    count = len(models)
+    optimal = {w: s for w, s in solutions.items() if s.optimal}
+    if not optimal:
+        return
+    alone = []
+    for model in models:
+        outcome = solve_alone(model)
+        tick(ALONE_WEIGHT, "the wait-and-see solves")
+        if outcome.status != "optimal":
+            for solution in optimal.values():
+                solution.message = f"a wait-and-see solve ended {outcome.status}: {outcome.message}"
+            return
+        alone.append(outcome.objective)
+    probabilities = np.array([f.probability for f in problem.futures])
+    for w, solution in optimal.items():
+        solution.wait_and_see = risk_measure(np.array(alone), probabilities, form.alpha, w)
+        solution.evpi = solution.objective - solution.wait_and_see
+    nominal = nominal_first_stage(problem, form)
+    for w, solution in optimal.items():
+        if nominal is None:
+            solution.message = "the nominal plan could not be solved: no VSS"
+            continue
+        form.set_omega(w)
+        form.fix_first_stage(nominal)
+        try:
+            outcome = form.solve()
+        finally:
+            form.fix_first_stage(None)
+        tick(count * SOLVE_WEIGHT_PER_FUTURE, f"the nominal plan at omega {w:g}")
+        if outcome.status != "optimal":
+            solution.message = f"the extensive form with the nominal first stage ended {outcome.status}"
+            continue
+        solution.expected_value_plan = outcome.objective
+        solution.vss = outcome.objective - solution.objective
