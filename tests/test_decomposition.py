@@ -197,3 +197,52 @@ def test_two_ranks_find_what_one_finds(tmp_path):
     assert report["ranks"] == 2 and report["futures"] == 8
     assert report["objective"] == A(alone.objective, rel=1e-6)
     assert report["bound"] <= alone.objective * (1 + 1e-7)
+
+
+def test_a_lumpy_first_stage_build_makes_the_master_a_mip():
+    """tests/test_investment.py's build decided before a surge (2026-2027,
+    reveal 2027): one module of 100 t, capex 2.5 charged in 2026, serving
+    2027. Built: 3.0 (normal) or 6.0 (surge): E = 4.5; not built: 2.5 or
+    7.5: E = 5.0. A fraction x of a module (the LP relaxation) would give
+    E = 5 - 1.5 x up to x = 0.5: 4.25. The master is a MIP: whole modules,
+    objective 4.5 and a bound of 4.5 (its dual bound), not the relaxation's
+    4.25; with --relax the command solves the relaxation."""
+    from test_ph import SURGE
+
+    result = decompose(two_stage(SURGE), gap=1e-9)
+    assert result.status == "optimal", result.message
+    assert result.objective == A(4.5, rel=1e-9) and result.bound == A(4.5, rel=1e-7)
+    assert result.solution.investments["modules"].tolist() == [1.0]
+    assert result.solution.futures["cost_musd"].tolist() == A([3.0, 6.0])
+
+
+def test_the_relaxation_of_a_lumpy_build_on_the_command_line(tmp_path, capsys):
+    from test_ph import SURGE
+
+    path = tmp_path / "surge.yaml"
+    path.write_text(yaml.safe_dump(SURGE))
+    assert main([str(path), "--gap", "1e-9", "--relax"]) == 0
+    *_, objective, bound, gap = capsys.readouterr().out.strip().splitlines()
+    assert objective == "objective: 4.250000" and float(bound.split(": ")[1]) == A(4.25, rel=1e-7)
+
+
+def test_a_future_s_own_lumpy_builds_leave_a_gap_that_is_said():
+    """The surge over 2026-2028 (50 t a year, tripled from 2027 in the
+    surge), a module of capex 3.0 charged over 3 years, up to 2 modules,
+    decided in 2026 (first stage) or 2027 (each future's own, serving 2028).
+    The extensive form's optimum (a MIP) is the plan's cost; the cuts of a
+    future's own builds come from its LP relaxation, so the bound is below
+    it and the run ends `converged` with the gap it has, and says why."""
+    import copy
+
+    from test_ph import SURGE
+
+    case = copy.deepcopy(SURGE)
+    case["periods"] = [2026, 2027, 2028]
+    case["facilities"][0]["expansions"][0].update(latest=2027, life_years=3, capex=3.0, modules=2)
+    case["demand"][0]["quantity"] = {2026: 0, 2027: 50, 2028: 50}
+    optimum = ree_opt.solve_stochastic(case, value_of_information=False).objective
+    result = decompose(two_stage(case), gap=1e-9)
+    assert result.status == "converged" and "own lumpy builds" in result.message
+    assert result.objective == A(optimum, rel=1e-9)
+    assert result.bound <= optimum + 1e-9 and result.gap > 1e-3

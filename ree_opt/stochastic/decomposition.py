@@ -283,13 +283,19 @@ def decompose(
             x = np.clip(sum(probabilities[p] * r[3] for p, r in zip(range(count), results)), x_lower, x_upper)
     bound, first_x = first_bound(master)
     if master is not None and master.is_mip:
-        x = first_x
+        # the average with whole modules rounded down, where it still meets the
+        # master's rows (module counts and budgets do); else the master's first plan
+        x = np.where(lp0.first_integer, np.floor(x + 1e-6), x)
+        activity = rows @ x
+        slack = 1e-6 * np.maximum(1.0, np.abs(activity))
+        if not (np.all(activity >= row_lower - slack) and np.all(activity <= row_upper + slack)):
+            x = first_x
         if x is None:
             stop, message = "error", "the master ended without a plan before any cut"
     best, best_x = float("inf"), None
     steps: list[Step] = []
     theta = x_master = None
-    x_is_master = master is not None and master.is_mip
+    x_is_master = False
     incumbent: dict = {}
     iteration = 0
     improved = False
@@ -303,17 +309,32 @@ def decompose(
             break
         iteration += 1
         clock = time.perf_counter()
-        last, local = {}, []
+        last, local, relaxed = {}, [], {}
         for p in mine:
-            relaxed = kept[p].at(x)
-            status, cut_cost, gradient, _ = relaxed
-            if status == "optimal":
-                status, cost, values = kept[p].cost_at(x, relaxed)
+            relaxed[p] = kept[p].at(x)
+        exact = True
+        if own_lumpy:
+            # A future's MIP costs at least its LP relaxation, and the risk
+            # measure grows with every cost: where the relaxation's risk is no
+            # better than the best plan's, the plan cannot be, and the
+            # futures' MIPs are skipped.
+            found = {p: r[1] for p, r in relaxed.items() if r[0] == "optimal"}
+            everything = {}
+            for part in ranks.allgather(found):
+                everything.update(part)
+            exact = len(everything) < count or risk(
+                np.array([everything[p] for p in range(count)]), probabilities, two.alpha, two.omega) < shared_best
+        for p in mine:
+            status, cut_cost, gradient, _ = relaxed[p]
+            cost, values = cut_cost, None
+            if status == "optimal" and exact:
+                status, cost, values = kept[p].cost_at(x, relaxed[p])
             if status != "optimal":
                 local.append((p, status, None, None, None))
                 continue
             local.append((p, status, cost, cut_cost, gradient))
-            last[p] = (cost, lps[p].unmet(values), values if p == 0 else None)
+            if exact:
+                last[p] = (cost, lps[p].unmet(values), values if p == 0 else None)
         timings["futures"] += time.perf_counter() - clock
         gathered = ranks.gather(local)
         improved = False
@@ -329,8 +350,8 @@ def decompose(
         costs = np.array([r[2] for r in results])  # what the plan costs (the futures' own builds whole)
         cut_costs = np.array([r[3] for r in results])  # their LP relaxation's, where the cuts come from
         gradients = np.array([r[4] for r in results])
-        evaluated = risk(costs, probabilities, two.alpha, two.omega)
-        if evaluated < best:
+        evaluated = risk(costs, probabilities, two.alpha, two.omega)  # (a lower estimate where not exact)
+        if exact and evaluated < best:
             best, best_x, improved = evaluated, kept[mine[0]].plan(x) if mine else x.copy(), True
         if theta is None:
             violated = np.arange(count)
