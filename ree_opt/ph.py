@@ -782,11 +782,9 @@ def parser() -> argparse.ArgumentParser:
         description="Progressive hedging as mpi-sppy's hub and spokes, with a certified gap: "
         "mpiexec -n 3 python -m ree_opt.ph INSTANCE",
     )
-    parser.add_argument("instance", type=Path)
-    parser.add_argument("--omega", type=float, help="weight of CVaR in the objective, in [0, 1]")
-    parser.add_argument("--alpha", type=float, help="CVaR level in [0, 1)")
-    parser.add_argument("--sample", type=int, metavar="N", help="draw N futures instead of every combination")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the draws (default 0)")
+    from .stochastic.decomposition import problem_arguments
+
+    problem_arguments(parser)
     parser.add_argument("--spokes", type=parse_spokes, default=["lagrangian", "xhatshuffle"],
                         help=f"comma-separated spokes beside the PH hub (default lagrangian,xhatshuffle; "
                         f"any of {', '.join(SPOKES)}); ranks: a multiple of 1 + their number")

@@ -456,17 +456,22 @@ def certificate_lines(objective: float, bound: float) -> list[str]:
     ]
 
 
+def problem_arguments(parser: argparse.ArgumentParser) -> None:
+    """The instance and what overrides its `uncertainty` section (shared with ree_opt.ph)."""
+    parser.add_argument("instance", type=Path)
+    parser.add_argument("--omega", type=float, help="weight of CVaR in the objective, in [0, 1]")
+    parser.add_argument("--alpha", type=float, help="CVaR level in [0, 1)")
+    parser.add_argument("--sample", type=int, metavar="N", help="draw N futures instead of every combination")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the draws (default 0)")
+
+
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m ree_opt.stochastic.decomposition",
         description="The stochastic plan by the multi-cut L-shaped method (Benders), with a certified gap: "
         "[mpiexec -n K] python -m ree_opt.stochastic.decomposition INSTANCE",
     )
-    parser.add_argument("instance", type=Path)
-    parser.add_argument("--omega", type=float, help="weight of CVaR in the objective, in [0, 1]")
-    parser.add_argument("--alpha", type=float, help="CVaR level in [0, 1)")
-    parser.add_argument("--sample", type=int, metavar="N", help="draw N futures instead of every combination")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the draws (default 0)")
+    problem_arguments(parser)
     parser.add_argument("--gap", type=float, default=0.01, help="stop at this relative gap (default 0.01: 1%%)")
     parser.add_argument("--iterations", type=int, default=500, help="iteration limit (default 500)")
     parser.add_argument("--time-limit", type=float, metavar="SECONDS", help="stop after this many seconds")
