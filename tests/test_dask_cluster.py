@@ -83,4 +83,9 @@ def test_evaluate_through_a_scheduler_and_two_workers_gives_the_serial_table(clu
         assert ours["scenario"] == theirs["scenario"]
         assert ours["probability"] == pytest.approx(theirs["probability"], rel=1e-12)
         assert ours["cost_musd"] == pytest.approx(theirs["cost_musd"], rel=1e-9)
-    assert (tmp_path / "cluster" / "futures.csv").read_text() == (tmp_path / "serial" / "futures.csv").read_text()
+    # the same table to 1e-9 (not byte for byte since the futures carry lumpy
+    # builds: a future's MIP may end at another of its optima's last digits)
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "cluster" / "futures.csv"),
+                                  pd.read_csv(tmp_path / "serial" / "futures.csv"), check_exact=False, rtol=1e-9)
