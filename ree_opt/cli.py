@@ -785,7 +785,23 @@ class Terminated(KeyboardInterrupt):
 
 
 def _terminate(signum, frame):
+    """Raise Terminated where the program is, unless it is importing: an
+    exception inside a module's initialisation (numpy's compiled ones) was
+    swallowed, the run going on to exit 0, or crashed the interpreter. Then
+    the signal is asked again (SIGALRM) every 50 ms until the import is done."""
+    if _importing(frame):
+        signal.signal(signal.SIGALRM, _terminate)
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+        return
     raise Terminated()
+
+
+def _importing(frame) -> bool:
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back
+    return False
 
 
 #: Commands that run briefly: the cyclic garbage collector stays off for them.
@@ -802,7 +818,14 @@ def run() -> None:
     gc.disable()
     try:
         code = main(on_command=_collect_unless_brief)
+    except Terminated:  # after the command returned, before the program ends
+        print("ree-opt: terminated", file=sys.stderr)
+        code = EXIT_FAILED
     finally:
+        # the work is done and written: a SIGTERM now is not raised into the
+        # interpreter's own shutdown (which it crashed)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.setitimer(signal.ITIMER_REAL, 0)
         gc.freeze()
     sys.exit(code)
 

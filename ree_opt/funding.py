@@ -6,7 +6,8 @@ worth, and what each further dollar of funding buys.
 
 Both build the plan and its non-China twin once and re-solve them in place:
 an expansion's option is closed by bounding its builds to 0, a budget moves
-the bound of one `max_capex` row. No MIP is given a start: HiGHS 1.16
+the bound of one `max_capex` row, the largest budget first (a plan that
+fits a smaller budget is its optimum there too). No MIP is given a start: HiGHS 1.16
 values a start in presolve's reduced space without presolve's objective
 offset (too low an objective and cutoff), and cold solves cost about as much.
 """
@@ -138,6 +139,10 @@ def _capex(table: pd.DataFrame, counted: set) -> float:
     return float(table.loc[table["facility"].isin(counted), "capex_musd"].sum())
 
 
+#: A plan's capex within this much of a budget fits it (USD million).
+CAPEX_TOLERANCE_MUSD = 1e-6
+
+
 @dataclass
 class CurvePoint:
     """What a budget curve reads of one solve: no more than it needs."""
@@ -164,18 +169,27 @@ def _point(plan: Plan) -> CurvePoint:
 
 
 def _curve_run(instance, scenario, policies: list, counted: list[str], limits: list[float]) -> list[tuple]:
-    """One run of budgets on one pair of plans, each MIP started from the last plan."""
-    budget = {"type": "max_capex", "limit": limits[0], "facilities": counted}
+    """One run of budgets on one pair of plans, the largest budget first. A
+    plan optimal under a budget that commits capex C is optimal under every
+    smaller budget down to C (it stays feasible, and nothing better appears
+    in a smaller feasible set), so such a budget takes that point without a
+    solve: on the baseline, flat from USD 250 million, 2 solves of 8 per plan."""
+    budget = {"type": "max_capex", "limit": max(limits), "facilities": counted}
     plans = _plans(instance, scenario, policies + [budget])
     index = len(plans[0].instance.policies) - 1
     products = demanded_products(plans[0].instance)
     periods = list(plans[0].instance.periods)
+    counted_ids = set(counted)
+    last: list[CurvePoint | None] = [None] * len(plans)
     rows = []
-    for limit in limits:
+    for limit in sorted(limits, reverse=True):
         results = []
-        for plan in plans:
-            plan.set_policy_value(index, limit)
-            results.append(_point(plan))
+        for k, plan in enumerate(plans):
+            point = last[k]
+            if point is None or point.status != "optimal" or _capex(point.investments, counted_ids) > limit + CAPEX_TOLERANCE_MUSD:
+                plan.set_policy_value(index, limit)
+                point = last[k] = _point(plan)
+            results.append(point)
         base, clean = results
         ok = base.objective is not None and clean.objective is not None
         rows.append((
@@ -201,9 +215,9 @@ def budget_curve(
     of the facilities `where` matches; default all), the baseline and
     non-China optima, the premium, the capex each plan commits there, the
     first period the clean chain meets demand in full, and the builds: what
-    each further dollar of public money buys. Budgets are solved in
-    ascending order, each MIP started from the last plan; the table is in
-    the order of `limits`."""
+    each further dollar of public money buys. Budgets are taken largest
+    first; one whose plan still fits a smaller budget is not solved again
+    (`_curve_run`); the table is in the order of `limits`."""
     limits = [float(v) for v in limits]
     for value in limits:
         if not value >= 0:

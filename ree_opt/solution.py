@@ -16,7 +16,8 @@ import pandas as pd
 from .data import COVERED, STOCK, UNTRACKED, ModelData
 from .display import solution_html, solution_summary
 from .model.demand import DELIVERY, SHORTFALL
-from .model.flows import ACTIVITY, BALANCE, CAPACITY, PAID, SALES, STOCK_HELD
+from .dual_words import activity_words
+from .model.flows import ACTIVITY, BALANCE, CAPACITY, PAID, SALES, STOCK_HELD, side_products
 from .model.investment import BUILD
 from .ranging import RawRanging, empty_ranging, ranging_table
 from .solver import CompiledModel, Outcome
@@ -73,6 +74,9 @@ class Solution:
     mip_gap: float = 0.0
     #: Does the instance offer expansions (then `investments` is one of the tables)?
     has_expansions: bool = False
+    #: What a tonne of capacity of each facility that offers expansions is,
+    #: in words ("Dy/Tb separation"): how the screens say what a build adds.
+    capacity_words: dict[str, str] = field(default_factory=dict)
 
     @property
     def optimal(self) -> bool:
@@ -253,7 +257,14 @@ def build_solution(
         investments=investments,
         mip_gap=outcome.mip_gap,
         has_expansions=has_expansions,
+        capacity_words=expansion_capacity_words(data),
     )
+
+
+def expansion_capacity_words(data: ModelData) -> dict[str, str]:
+    """facility id -> what its capacity is, for the facilities that offer expansions."""
+    side = side_products(data)
+    return {f.id: activity_words(f.stage, f.outputs, side) for f in data.facilities if f.expansions}
 
 
 def shortfall_table(data: ModelData, view, values: np.ndarray) -> pd.DataFrame:

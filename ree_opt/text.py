@@ -37,10 +37,11 @@ def builds_text(solution: Solution, heading: str = "Builds (SPEC section 7)") ->
     if solution.investments.empty:
         return lines + ["  (none: no expansion is worth its charge)"]
     for row in solution.investments.itertuples(index=False):
+        what = solution.capacity_words.get(row.facility, "the facility's")
         start = f"capacity from {row.online}" if row.online is not None else "no capacity within the horizon"
         lines.append(
             f"  - {row.facility} {row.expansion}: {row.modules:g} module{'s' if row.modules != 1 else ''} decided in "
-            f"{row.period}, {start} (+{row.capacity_t:,.0f} t of activity a period); capex USD "
+            f"{row.period}, {start} (+{row.capacity_t:,.0f} t a period of {what} capacity); capex USD "
             f"{musd(row.capex_musd)} million, charged USD {musd(row.charge_musd)} million"
         )
     if solution.mip_gap > 1e-6:

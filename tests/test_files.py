@@ -119,3 +119,29 @@ def test_sigterm_from_outside_ends_the_run_with_a_message(tmp_path):
     assert process.returncode == 1 and err.strip().endswith("ree-opt: terminated")
     assert "Traceback" not in err
     assert leftovers(out) == []
+
+
+def test_a_sigterm_while_a_module_is_imported_waits_for_the_import(tmp_path, monkeypatch):
+    """Raised inside a module's initialisation, the interrupt was swallowed
+    by numpy's compiled modules (the run went on and exited 0) or crashed
+    the interpreter (CI: exit -11): it waits until the import is done, then
+    ends the run as any SIGTERM does."""
+    from ree_opt import cli
+
+    (tmp_path / "module_being_imported.py").write_text(
+        "import signal, sys\nfrom ree_opt import cli\ncli._terminate(signal.SIGTERM, sys._getframe())\nLOADED = True\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    previous = signal.getsignal(signal.SIGALRM)
+    try:
+        import module_being_imported  # noqa: F401 - its body ran whole
+
+        assert module_being_imported.LOADED
+        with pytest.raises(cli.Terminated):
+            time.sleep(2)  # the signal asked again 50 ms later, outside the import
+        with pytest.raises(cli.Terminated):
+            cli._terminate(signal.SIGTERM, sys._getframe())  # not importing: at once
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        sys.modules.pop("module_being_imported", None)

@@ -60,6 +60,12 @@ def test_a_module_not_worth_building_whole_is_worth_it_as_a_fraction():
     assert (row["modules"], row["capacity_t"], row["capex_musd"], row["charge_musd"]) == (A(0.5), A(100), A(3), A(3))
     assert part.cost_breakdown["investment"] == A(3.0)
     assert part.objective <= whole.objective
+    from ree_opt.text import builds_text
+
+    assert builds_text(part)[1] == (
+        "  - plant m: 0.5 modules decided in 2026, capacity from 2026 (+100 t a period of NdPr separation "
+        "capacity); capex USD 3.00 million, charged USD 3.00 million"
+    )
 
 
 @pytest.mark.parametrize("rate, charge", [

@@ -170,3 +170,20 @@ def test_a_solve_with_an_option_closed_reports_what_its_plan_costs(seed):
     outcome = plan.compiled.solve()
     assert outcome.status == "optimal"
     assert float(plan.compiled.cost @ outcome.values) == A(outcome.objective, rel=1e-9, abs=1e-9)
+
+
+@pytest.mark.parametrize("seed", SEEDS[:6])
+def test_each_budget_of_the_curve_is_the_optimum_of_its_own_solve(seed):
+    """The curve takes a larger budget's plan for a smaller one where it
+    fits (no solve): each point must still be what a plan built for that
+    budget alone finds, for both plans."""
+    from ree_opt.analysis import NON_CHINA
+
+    instance = with_expansions(seed)
+    limits = [0, 1, 3, 10, 100]
+    curve = budget_curve(instance, limits, executor=None)
+    counted = [f["id"] for f in instance["facilities"] if f.get("expansions")]
+    for row in curve.itertuples():
+        budget = {"type": "max_capex", "limit": row.limit_musd, "facilities": counted}
+        alone = [ree_opt.solve(instance, policies=policies).objective for policies in ([budget], [budget, NON_CHINA])]
+        assert (row.baseline_musd, row.non_china_musd) == (A(alone[0], rel=1e-6, abs=1e-9), A(alone[1], rel=1e-6, abs=1e-9))

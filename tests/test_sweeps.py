@@ -124,3 +124,26 @@ def test_processes_and_dask_give_the_serial_table(spec_example):
         with distributed.Client(cluster) as client:
             on_dask = sweep(spec_example, "max_covered_share", values, premium=True, executor=client)
     assert serial.equals(on_dask)
+
+
+def test_tornado_swings_the_capex_of_every_expansion_by_hand():
+    """builders.two_funded_plants (r = 0): the Australian line's charge is its
+    capex (2 x 2 years / life 2), the American's half of it (3 x 1/2); each
+    earns far more than its charge (6.0 and 3.0 of penalties avoided, net of
+    the plants' 20 USD/kg), so both are built at any capex here. Non-China
+    cost = charges + 6.0 made + 5.0 unmet in 2026, baseline 4.0.
+    x0.9: 1.8 + 1.35 + 11.0 = 14.15, premium 10.15;
+    x1.5: 3.0 + 2.25 + 11.0 = 16.25, premium 12.25."""
+    from builders import two_funded_plants
+
+    from ree_opt.analysis import default_factors
+
+    instance = two_funded_plants()
+    capex = [f for f in default_factors(instance) if f.scale == "capex"]
+    assert [(f.name, f.low, f.high) for f in capex] == [("capex of every expansion (x0.9 / x1.5)", 0.9, 1.5)]
+    row = tornado(instance, factors=capex).iloc[0]
+    assert (row["premium_low_musd"], row["premium_high_musd"], row["base_premium_musd"]) == (
+        pytest.approx(10.15), pytest.approx(12.25), pytest.approx(10.5))
+    assert row["swing_musd"] == pytest.approx(2.1)
+    without = [{k: v for k, v in f.items() if k != "expansions"} for f in instance["facilities"]]
+    assert not [f for f in default_factors({**instance, "facilities": without}) if f.scale]

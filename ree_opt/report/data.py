@@ -564,7 +564,7 @@ def report_factors(instance: Instance) -> tuple[Instance, list[Factor], str]:
     for factor in factors:
         if factor.name == HEAVY_PAIR:
             factor.name = f"ex-China Dy/Tb prices (x{HEAVY_PRICE_LOW:g} / x{HEAVY_PRICE_HIGH:g})"
-    pairs = [f.name for f in factors if f.parameter is None and f.shift is None and f.name != HEAVY_PAIR]
+    pairs = [f.name for f in factors if f.parameter is None and f.shift is None and f.scale is None and f.name != HEAVY_PAIR]
     note = (
         "Each bar is one input at its low and high value, every other input at its central value. "
         "Any scenario pair NAME_low / NAME_high in the instance becomes a bar: that is how conflicting "

@@ -171,6 +171,27 @@ def first_clean_sentence(data: ReportData) -> str:
     return text
 
 
+def _funding_sentence(data: ReportData) -> str:
+    """What the non-China plan's answer counts on funding, for the first
+    screen ("What to fund" says the rest); "" without expansions."""
+    if data.budget_curve is None:
+        return ""
+    builds = data.builds()
+    clean = builds[builds["plan"] == "non-China"] if len(builds) else builds
+    funding = data.funding()
+    none, unlimited = funding.iloc[0], funding.iloc[-1]
+    if not len(clean):
+        return " The non-China plan funds none of the expansions offered."
+    first, more = _first_builds(clean, data.values())
+    sentence = (f" It counts on funding {_series(first)}" + (f" (and {more} more)" if more else "")
+                + f": USD {fmt.musd(unlimited.non_china_capex_musd)} million of capex")
+    if none.first_clean_period in (None, "never") and unlimited.first_clean_period not in (None, "never"):
+        sentence += f"; without any funding it would not serve all demand by {data.periods[-1]}"
+    sentence += (f" (premium USD {fmt.musd(none.premium_musd)} million at a budget of 0; see What to fund)."
+                 if abs(float(none.premium_musd) - float(unlimited.premium_musd)) > 0.05 else ".")
+    return sentence
+
+
 def answer(data: ReportData) -> list:
     s = data.summary
     c = data.comparison
@@ -194,6 +215,7 @@ def answer(data: ReportData) -> list:
             f"USD {fmt.musd(s['shortfall_premium_musd'])} million of assumed penalties: USD {fmt.musd(s['premium_musd'])} "
             f"million in all (+{fmt.percent(s['premium_pct'])} over the least-cost plan)."
         )
+    lead += _funding_sentence(data)
     first = first_clean_period(data)
     blocks: list = [
         Paragraph(lead, "lead"),
