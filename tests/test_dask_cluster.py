@@ -66,6 +66,7 @@ ARGUMENTS = ["evaluate", str(INSTANCE), "--sample", "3", "--seed", "7", "--evalu
              "--evaluate-seed", "3", "--replications", "0", "--json", "--quiet"]
 
 
+@pytest.mark.slow  # about a minute: the plan (a MIP over 3 futures) is chosen twice, on the cluster and here
 def test_evaluate_through_a_scheduler_and_two_workers_gives_the_serial_table(cluster, tmp_path, capsys):
     """The command line, given the scheduler's address, against the same
     command run serially in this process."""
