@@ -281,10 +281,11 @@ def cmd_stochastic(args) -> int:
         sample = {"n": args.sample, "seed": args.seed if args.seed is not None else 0}
     instance = load_instance(args.instance)
     count = instance.uncertainty.future_count(sample) if instance.uncertainty else 0
-    from .stochastic.decision import BUILD_WEIGHT, SOLVE_WEIGHT_PER_FUTURE
+    from .stochastic.decision import ALONE_WEIGHT, BUILD_WEIGHT, SOLVE_WEIGHT_PER_FUTURE
 
-    # weighed by cost: the extensive form's solves (the plan, the wait-and-see and nominal-plan ones) dwarf the builds
-    solves = 2 * count * SOLVE_WEIGHT_PER_FUTURE
+    # weighed by cost: the extensive form's solve dwarfs the builds and the futures' own solves
+    # (wait-and-see, and each with the nominal plan's first stage)
+    solves = count * (SOLVE_WEIGHT_PER_FUTURE + 2 * ALONE_WEIGHT)
     with Progress(count * BUILD_WEIGHT + solves, f"building {count} futures, then solving", args.quiet) as progress:
         solution = solve_stochastic(
             instance, alpha=args.alpha, omega=args.omega, sample=sample, time_limit=args.time_limit,

@@ -187,3 +187,41 @@ def test_each_budget_of_the_curve_is_the_optimum_of_its_own_solve(seed):
         budget = {"type": "max_capex", "limit": row.limit_musd, "facilities": counted}
         alone = [ree_opt.solve(instance, policies=policies).objective for policies in ([budget], [budget, NON_CHINA])]
         assert (row.baseline_musd, row.non_china_musd) == (A(alone[0], rel=1e-6, abs=1e-9), A(alone[1], rel=1e-6, abs=1e-9))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_nominal_first_stage_costs_future_by_future_what_the_extensive_form_does(seed):
+    """VSS's expected value plan (section 6): the extensive form with the
+    nominal first stage fixed, solved whole at omega 0 and 0.6, has the
+    optimum that `solve_first_stage_fixed` gets future by future (each
+    future alone at its least cost, then the risk measure), builds
+    decided before and after `reveal` alike."""
+    from ree_opt.stochastic.extensive import ExtensiveForm
+    from ree_opt.stochastic.solve import build_futures, nominal_first_stage, solve_first_stage_fixed, stochastic_problem
+
+    instance = with_expansions(seed)
+    for facility in instance["facilities"]:
+        facility.setdefault("expansions", [])[:] = [dict(e, earliest=2026) for e in facility.get("expansions", [])]
+        if not facility["expansions"]:
+            facility.pop("expansions")
+    instance["scenarios"] = {
+        "demand_up": {"scale": [{"where": {}, "field": "quantity", "factor": 1.8}]},
+        "dear": {"scale": [{"where": {}, "field": "cost", "factor": 1.4}]},
+    }
+    instance["uncertainty"] = {"reveal": 2027, "alpha": 0.8, "events": [
+        {"name": "demand", "outcomes": [{"probability": 0.6}, {"scenario": "demand_up", "probability": 0.4}]},
+        {"name": "cost", "outcomes": [{"probability": 0.5}, {"scenario": "dear", "probability": 0.5}]},
+    ]}
+    problem = stochastic_problem(instance)
+    models = build_futures(problem)
+    form = ExtensiveForm(models, [f.probability for f in problem.futures], 0.8, 0.0, with_cvar=True)
+    nominal = nominal_first_stage(problem, form)
+    fixed = solve_first_stage_fixed(form, nominal)
+    assert fixed.status == "optimal"
+    for omega in (0.0, 0.6):
+        form.set_omega(omega)
+        form.fix_first_stage(nominal)
+        whole = form.solve()
+        form.fix_first_stage(None)
+        assert whole.status == "optimal"
+        assert fixed.objective(form, omega) == A(whole.objective, rel=1e-6)

@@ -7,7 +7,8 @@ problems twice and start every extensive form cold. Here the futures are
 built once, the extensive form (with its CVaR rows) is solved at every omega
 in turn on the kept HiGHS object (warm started, omega = 1 with its
 tie-break), and the wait-and-see optima, which do not depend on omega, are
-solved once: each plan's EVPI and VSS follow as section 6 defines them.
+solved once: each plan's EVPI and VSS follow as section 6 defines them
+(the nominal first stage's cost future by future, `solve_first_stage_fixed`).
 
     decision = decide(instance, plans=(0.0, 0.5), frontier=(0, 0.25, 0.5, 0.75, 1))
     decision.plans[0.5].offtakes, decision.frontier
@@ -25,13 +26,16 @@ from ..instance import InstanceError, Problem
 from ..plan import InstanceLike, paused_garbage_collection
 from .extensive import ExtensiveForm
 from .results import FRONTIER_COLUMNS, StochasticSolution, conditional_value_at_risk, risk_measure, value_at_risk
-from .solve import build_futures, nominal_first_stage, read_solution, solve_alone, stochastic_problem
+from .solve import (
+    build_futures, nominal_first_stage, read_solution, solve_alone, solve_first_stage_fixed, stochastic_problem,
+)
 from .tie_break import least_expected_cost_at_optimal_cvar
 
 #: The relative cost of the steps `decide` reports to `progress`, in the
 #: report's unit (about one LP of the baseline): a future's build, its
-#: wait-and-see solve, and an extensive-form solve per future it joins
-#: (omega = 1 solves twice: its tie-break). Measured on the baseline's 24
+#: wait-and-see solve (and its solve with the nominal first stage fixed, as
+#: cheap), and an extensive-form solve per future it joins (omega = 1
+#: solves twice: its tie-break). Measured on the baseline's 24
 #: futures (report of issue 19): the LPs of sections 1-6 took 20 s, the
 #: extensive forms 68 s (7 solves; warm starts make some 1 s, others 20-30 s).
 BUILD_WEIGHT = 0.1
@@ -55,7 +59,7 @@ def decide_weight(futures: int, plans: Iterable[float], frontier: Iterable[float
     solves = len(omegas) + (1.0 in omegas)  # every distinct omega once, omega 1 twice
     weight = futures * BUILD_WEIGHT + solves * futures * SOLVE_WEIGHT_PER_FUTURE
     if value_of_information:
-        weight += futures * ALONE_WEIGHT + len(set(plans)) * futures * SOLVE_WEIGHT_PER_FUTURE
+        weight += 2 * futures * ALONE_WEIGHT  # wait-and-see, and the nominal first stage: once for every omega
     return weight
 
 
@@ -116,7 +120,8 @@ def decide(
 def add_values_of_information(solutions: dict, problem, models, form: ExtensiveForm, tick) -> None:
     """EVPI and VSS of each optimal plan (section 6): the wait-and-see optima
     once (a future alone has the same optimum whatever omega), the nominal
-    first stage once, then the extensive form with it fixed at each omega."""
+    first stage once, and each future's least cost with it fixed once
+    (`solve_first_stage_fixed`: the same whatever omega)."""
     count = len(models)
     optimal = {w: s for w, s in solutions.items() if s.optimal}
     if not optimal:
@@ -135,19 +140,14 @@ def add_values_of_information(solutions: dict, problem, models, form: ExtensiveF
         solution.wait_and_see = risk_measure(np.array(alone), probabilities, form.alpha, w)
         solution.evpi = solution.objective - solution.wait_and_see
     nominal = nominal_first_stage(problem, form)
+    fixed = solve_first_stage_fixed(form, nominal) if nominal is not None else None
+    tick(count * ALONE_WEIGHT, "the nominal plan")
     for w, solution in optimal.items():
-        if nominal is None:
+        if fixed is None:
             solution.message = "the nominal plan could not be solved: no VSS"
             continue
-        form.set_omega(w)
-        form.fix_first_stage(nominal)
-        try:
-            outcome = form.solve()
-        finally:
-            form.fix_first_stage(None)
-        tick(count * SOLVE_WEIGHT_PER_FUTURE, f"the nominal plan at omega {w:g}")
-        if outcome.status != "optimal":
-            solution.message = f"the extensive form with the nominal first stage ended {outcome.status}"
+        if fixed.status != "optimal":
+            solution.message = f"the extensive form with the nominal first stage ended {fixed.status}"
             continue
-        solution.expected_value_plan = outcome.objective
-        solution.vss = outcome.objective - solution.objective
+        solution.expected_value_plan = fixed.objective(form, w)
+        solution.vss = solution.expected_value_plan - solution.objective

@@ -56,6 +56,7 @@ class ExtensiveForm:
         mip_gap: float = DEFAULT_MIP_GAP,
     ):
         self.futures = futures
+        self.time_limit, self.mip_gap = time_limit, mip_gap
         self.probabilities = np.asarray(probabilities, dtype=float)
         self.alpha, self.omega = float(alpha), float(omega)
         self.with_cvar = omega > 0 if with_cvar is None else with_cvar
