@@ -23,6 +23,7 @@ from ..builds import ANSWER_BUDGETS, answer_budgets
 from ..instance import Instance, Scale, Scenario
 from ..loading import load_instance
 from ..ranging import tie_count, tightest
+from ..solver import DEFAULT_MIP_GAP
 
 #: Allowed covered share, loose to tight: the x axis of the premium curve.
 DEFAULT_SHARES = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.0)
@@ -152,6 +153,7 @@ class ReportData:
     stochastic_plans: dict = field(default_factory=dict)  # omega -> StochasticSolution: risk-neutral and risk-averse
     expansion_values: pd.DataFrame | None = None  # funding.expansion_value, for instances with expansions
     budget_curve: pd.DataFrame | None = None  # funding.budget_curve at the report's budgets, likewise
+    mip_gap: float | None = None  # the gap "what to sign now" was solved to, where a draft asked for more than 1e-6
     created: str = field(default_factory=lambda: _created())
     version: str = field(default_factory=lambda: _version())
 
@@ -704,11 +706,14 @@ def step_count(instance, shares=DEFAULT_SHARES, scenario=None, budgets=None) -> 
     return weight
 
 
-def collect(instance, scenario: str | None = None, shares=None, progress=None, budgets=None) -> ReportData:
+def collect(instance, scenario: str | None = None, shares=None, progress=None, budgets=None,
+            mip_gap: float | None = None) -> ReportData:
     """Run every solve of the report once. `progress(weight, label)` is called
     as steps finish, with the step's weight (their sum is `step_count`) and
     what it was. `budgets` (USD million; default REPORT_BUDGETS) are those
-    of the budget curve, for instances whose facilities offer expansions."""
+    of the budget curve, for instances whose facilities offer expansions.
+    `mip_gap`: the gap the decisions under uncertainty are proven to (a
+    draft; default section 7's 1e-6)."""
     path = str(instance) if isinstance(instance, (str, os.PathLike)) else None
     base = load_instance(instance)
     shares = list(DEFAULT_SHARES if shares is None else shares)
@@ -743,7 +748,7 @@ def collect(instance, scenario: str | None = None, shares=None, progress=None, b
         from ..stochastic.decision import decide
 
         omegas = _decision_omegas(base)
-        decision = decide(base, plans=omegas, frontier=FRONTIER_OMEGAS,
+        decision = decide(base, plans=omegas, frontier=FRONTIER_OMEGAS, mip_gap=mip_gap,
                           progress=lambda weight, label: report(weight, f"decisions under uncertainty: {label}"))
         plans, frontier = decision.plans, decision.frontier
         for solution in plans.values():
@@ -765,6 +770,7 @@ def collect(instance, scenario: str | None = None, shares=None, progress=None, b
         stochastic_plans=plans,
         expansion_values=values,
         budget_curve=funded,
+        mip_gap=mip_gap if base.uncertainty is not None and mip_gap is not None and mip_gap > DEFAULT_MIP_GAP else None,
     )
 
 

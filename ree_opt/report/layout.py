@@ -651,6 +651,11 @@ def uncertainty(data: ReportData) -> list:
         f"What to sign and stock before {reveal}, when the future is not known: expected cost USD "
         f"{fmt.musd(s.expected_cost)} million; the worst {tail} of futures average USD {fmt.musd(s.cvar)} million.",
         "lead")]
+    if data.mip_gap is not None:
+        blocks.append(Paragraph(
+            f"A draft: the plans of this section (their builds are whole modules) are proven only within "
+            f"{100 * data.mip_gap:.3g}% of their optima (--mip-gap {data.mip_gap:g}), not 1e-6; their costs may be "
+            "that much above the best plans.", "note"))
     blocks.append(Kpis([
         Kpi("expected_cost_musd", f"Expected cost, {_plan_label(neutral.omega)} (USD million)",
             fmt.musd(neutral.expected_cost), neutral.expected_cost, f"over {len(s.futures)} futures"),

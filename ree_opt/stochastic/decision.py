@@ -24,6 +24,7 @@ import pandas as pd
 
 from ..instance import InstanceError, Problem
 from ..plan import InstanceLike, paused_garbage_collection
+from ..solver import DEFAULT_MIP_GAP
 from .extensive import ExtensiveForm
 from .results import FRONTIER_COLUMNS, StochasticSolution, conditional_value_at_risk, risk_measure, value_at_risk
 from .solve import (
@@ -72,10 +73,13 @@ def decide(
     policies: Iterable = (),
     value_of_information: bool = True,
     progress: Callable[[float, str], None] | None = None,
+    mip_gap: float | None = None,
 ) -> Decision:
     """The plans at the omegas `plans` (with EVPI and VSS) and the frontier at
     `frontier`, from one extensive form. `progress(weight, label)` is called
-    as steps finish (weights: `decide_weight`)."""
+    as steps finish (weights: `decide_weight`). `mip_gap`: the relative gap
+    the extensive form's integer builds are proven to (default section 7's
+    1e-6; a draft may take more)."""
     tick = progress or (lambda weight, label="": None)
     plans = [float(w) for w in plans]
     frontier = [float(w) for w in frontier]
@@ -88,6 +92,7 @@ def decide(
         models = build_futures(problem, lambda n: tick(n * BUILD_WEIGHT, "building the futures"))
         form = ExtensiveForm(
             models, [f.probability for f in problem.futures], problem.uncertainty.alpha, 0.0, with_cvar=True,
+            mip_gap=DEFAULT_MIP_GAP if mip_gap is None else float(mip_gap),
         )
     probabilities = np.array([f.probability for f in problem.futures])
     solutions: dict[float, StochasticSolution] = {}
