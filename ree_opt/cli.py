@@ -761,6 +761,9 @@ def _run(arguments) -> int:
     try:
         return arguments.function(arguments)
     except CommandError as error:
+        if TERMINATION["asked"]:  # a solve stopped by SIGTERM inside HiGHS: say what happened
+            print("ree-opt: terminated", file=sys.stderr)
+            return EXIT_FAILED
         print(f"ree-opt: {error}", file=sys.stderr)
         return error.code
     except BrokenPipeError:  # `ree-opt ... | head`: the reader has gone
@@ -770,6 +773,9 @@ def _run(arguments) -> int:
         print(f"ree-opt: {'terminated' if isinstance(error, Terminated) else 'interrupted'}", file=sys.stderr)
         return EXIT_FAILED
     except Exception as error:  # the analyst gets a message, not a traceback
+        if TERMINATION["asked"]:
+            print("ree-opt: terminated", file=sys.stderr)
+            return EXIT_FAILED
         outputs = sys.modules.get(f"{__package__}.outputs")
         if outputs is not None and isinstance(error, outputs.OutputWriteError):  # a folder that cannot be written
             print(f"ree-opt: {error.strerror}", file=sys.stderr)
@@ -788,12 +794,23 @@ class Terminated(KeyboardInterrupt):
     written are cleaned up on the way out (no temporary or partial file)."""
 
 
+#: Set when SIGTERM has asked the program to end.
+TERMINATION = {"asked": False}
+
+
 def _terminate(signum, frame):
-    """Raise Terminated where the program is, unless it is importing: an
-    exception inside a module's initialisation (numpy's compiled ones) was
-    swallowed, the run going on to exit 0, or crashed the interpreter. Then
-    the signal is asked again (SIGALRM) every 50 ms until the import is done."""
-    if _importing(frame):
+    """Raise Terminated where the program is, unless it is importing or
+    HiGHS is running: an exception inside a module's initialisation (numpy's
+    compiled ones) was swallowed, the run going on to exit 0, or crashed the
+    interpreter, and one raised while HiGHS ran crashed it too. Then the
+    running HiGHS is cancelled and the signal asked again (SIGALRM) every
+    50 ms until the program is back in its own code."""
+    TERMINATION["asked"] = True
+    solver = sys.modules.get(f"{__package__}.solver")
+    running = list(solver.RUNNING) if solver is not None else []
+    if running or _importing(frame):
+        for highs in running:
+            highs.cancelSolve()
         signal.signal(signal.SIGALRM, _terminate)
         signal.setitimer(signal.ITIMER_REAL, 0.05)
         return

@@ -246,9 +246,18 @@ def form_highs(form: StandardForm, col_lower=None, col_upper=None, **options) ->
     )
 
 
+#: The HiGHS objects running now: a signal handler may cancel them (an
+#: exception raised while HiGHS runs crashed the interpreter; see cli.py).
+RUNNING: list[highspy.Highs] = []
+
+
 def run_highs(highs: highspy.Highs) -> tuple[str, str]:
     """Run HiGHS; (our status, HiGHS's name for it)."""
-    highs.run()
+    RUNNING.append(highs)
+    try:
+        highs.run()
+    finally:
+        RUNNING.pop()
     status = highs.getModelStatus()
     name = highs.modelStatusToString(status)
     key = str(status).split(".")[-1]

@@ -145,3 +145,31 @@ def test_a_sigterm_while_a_module_is_imported_waits_for_the_import(tmp_path, mon
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
         sys.modules.pop("module_being_imported", None)
+
+
+def test_a_sigterm_while_highs_runs_cancels_it_and_ends_the_run_after(monkeypatch):
+    """Raised while HiGHS ran (highspy checks for signals there), the
+    interrupt crashed the interpreter or came back as a HiGHS 'Solve error'
+    (CI): the running HiGHS is cancelled, and the run ends 50 ms later, in
+    ree_opt's own code, as any SIGTERM does."""
+    from ree_opt import cli, solver
+
+    class Running:
+        cancelled = 0
+
+        def cancelSolve(self):
+            self.cancelled += 1
+
+    highs = Running()
+    monkeypatch.setattr(solver, "RUNNING", [highs])
+    monkeypatch.setitem(cli.TERMINATION, "asked", False)
+    previous = signal.getsignal(signal.SIGALRM)
+    try:
+        assert cli._terminate(signal.SIGTERM, sys._getframe()) is None  # not raised inside HiGHS
+        assert highs.cancelled == 1 and cli.TERMINATION["asked"]
+        monkeypatch.setattr(solver, "RUNNING", [])  # HiGHS has returned
+        with pytest.raises(cli.Terminated):
+            time.sleep(2)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
