@@ -758,6 +758,7 @@ def main(argv: list[str] | None = None, on_command=None) -> int:
 
 
 def _run(arguments) -> int:
+    TERMINATION["asked"] = False  # each command run in this process starts afresh
     try:
         return arguments.function(arguments)
     except CommandError as error:

@@ -128,6 +128,8 @@ def test_a_sigterm_while_a_module_is_imported_waits_for_the_import(tmp_path, mon
     ends the run as any SIGTERM does."""
     from ree_opt import cli
 
+    monkeypatch.setitem(cli.TERMINATION, "asked", False)
+
     (tmp_path / "module_being_imported.py").write_text(
         "import signal, sys\nfrom ree_opt import cli\ncli._terminate(signal.SIGTERM, sys._getframe())\nLOADED = True\n"
     )
