@@ -193,15 +193,7 @@ def test_a_build_decided_before_a_demand_surge_is_known():
     surge alone does (6.0 < 7.5): WS = 4.25, EVPI = 0.25. The nominal plan
     (50 t) does not build, and without the build the futures cost 5.0:
     VSS = 0.5."""
-    instance = chain(
-        [module(capex=2.5, life_years=2, build_months=12, earliest=2026, latest=2026)],
-        {2026: 0, 2027: 50}, periods=(2026, 2027),
-    )
-    instance["scenarios"] = {"surge": {"scale": [{"where": {}, "field": "quantity", "factor": 3}]}}
-    instance["uncertainty"] = {"reveal": 2027, "events": [
-        {"name": "demand", "outcomes": [{"probability": 0.5}, {"scenario": "surge", "probability": 0.5}]},
-    ]}
-    sol = ree_opt.solve_stochastic(instance)
+    sol = ree_opt.solve_stochastic(surge_instance())
     assert sol.objective == A(4.5)
     assert sol.wait_and_see == A(4.25) and sol.evpi == A(0.25)
     assert sol.vss == A(0.5)
@@ -210,7 +202,7 @@ def test_a_build_decided_before_a_demand_surge_is_known():
 
 
 def surge_instance() -> dict:
-    """The instance of the test above."""
+    """A first-stage build before a demand surge (derived in the test that uses it first)."""
     instance = chain(
         [module(capex=2.5, life_years=2, build_months=12, earliest=2026, latest=2026)],
         {2026: 0, 2027: 50}, periods=(2026, 2027),
