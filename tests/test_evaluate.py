@@ -169,7 +169,9 @@ def test_the_template_costs_each_future_as_its_own_model_does():
     and paid for in every period, every demand row, every added policy) gives
     each future the optimum of the future's own model with the plan's first
     stage fixed: on the rich generated futures (slips, licence levels, an
-    embargo that adds policies, demand paths, price shocks)."""
+    embargo that adds policies, demand paths, price shocks), their builds
+    after the reveal closed by the kept branch and bound where the relaxation
+    is fractional, against HiGHS's branch and cut on the future alone."""
     from ree_opt.stochastic.evaluate import Setup, _solve_alone, _worker
     from ree_opt.stochastic.solve import tracked_in_every_future
 
@@ -180,7 +182,7 @@ def test_the_template_costs_each_future_as_its_own_model_does():
     setup = Setup(instance, tracked_in_every_future(instance, instance.uncertainty), 1, plan.first_stage_values, "t1")
     base, template = _worker(setup)
     assert template.unplaced == 0
-    embargoes = 0
+    embargoes = branched = 0
     for future in futures:
         data = template.future_data(base, future.scenarios)
         in_place = template.solve(data)
@@ -188,7 +190,9 @@ def test_the_template_costs_each_future_as_its_own_model_does():
         assert in_place.status == alone.status == "optimal"
         assert in_place.objective == A(alone.objective, rel=1e-7)
         embargoes += "cn_embargo" in future.scenario
+        branched += in_place.mip_nodes > 0  # its builds' relaxation was fractional: branch_and_bound.py closed it
     assert embargoes  # a future that adds policies is among them
+    assert branched
 
 
 def test_a_negative_gap_estimate_is_noise_clipped_at_zero_with_the_bounds_in_order():

@@ -217,10 +217,11 @@ def _evaluate_run(setup: Setup, run: list[tuple]) -> list[tuple]:
     solved alone): rows (future, scenario, probability, cost_musd,
     shortfall_t, status, unplaced, in place)."""
     base, template = _worker(setup)
-    template.highs.clearSolver()  # each run starts afresh: every executor gives the same table
+    template.start_run()  # each run starts afresh: every executor gives the same table
     started, solving = time.perf_counter(), template.highs_seconds
     rows = []
-    for index, scenarios, probability in run:
+    # neighbours that share most outcomes warm-start each other best; the rows go back in the run's order
+    for index, scenarios, probability in sorted(run, key=lambda future: future[1]):
         with paused_garbage_collection():
             data = template.future_data(base, scenarios)
         outcome, future, in_place = template.solve(data), template.future, True
@@ -235,6 +236,8 @@ def _evaluate_run(setup: Setup, run: list[tuple]) -> list[tuple]:
         if status != "optimal":
             status = f"{status} ({outcome.message})"
         rows.append((index, ",".join(scenarios), probability, cost, shortfall, status, template.unplaced, in_place))
+    order = {future[0]: place for place, future in enumerate(run)}
+    rows.sort(key=lambda row: order[row[0]])
     # the run's seconds (HiGHS's own, and all) on its last row, for the benchmark
     rows[-1] += (template.highs_seconds - solving, time.perf_counter() - started)
     return rows

@@ -34,7 +34,8 @@ import numpy as np
 from ..data import ModelData, resolve
 from ..instance import Instance
 from ..scenarios import apply_scenario, scenario_names
-from ..solver import Outcome, form_highs, solve_highs, standard_form
+from ..branch_and_bound import KeptMIP
+from ..solver import Outcome, form_highs, standard_form
 from .future import FutureModel, future_data, future_model
 
 
@@ -68,6 +69,20 @@ def template_data(base: Instance, reveal: int, tracked, extra: list) -> ModelDat
     return data
 
 
+def integer_groups(built) -> list[list[int]]:
+    """The integer columns of each block, grouped by their key without its
+    period (one expansion's modules), each group in period order."""
+    groups: dict = {}
+    for block in built.columns.values():
+        if block.integer is None or block.family.period_axis is None:
+            continue
+        axis = block.family.period_axis
+        for key, column, integer in zip(block.keys, block.columns, block.integer):
+            if integer:
+                groups.setdefault((block.family.name, key[:axis] + key[axis + 1:]), []).append((key[axis], int(column)))
+    return [[column for _, column in sorted(members)] for members in groups.values()]
+
+
 class FutureTemplate:
     """The template of a stochastic instance, its first stage fixed to a plan,
     in a kept HiGHS model; `solve(data)` costs one future."""
@@ -79,7 +94,6 @@ class FutureTemplate:
         self.future: FutureModel = future_model(data, reveal)
         built = self.future.model
         form = standard_form(built)
-        self.integer = np.flatnonzero(form.integrality) if form.integrality is not None else None
 
         first = built.first_stage_columns(reveal)
         lower, upper = form.col_lower.copy(), form.upper.copy()
@@ -91,7 +105,12 @@ class FutureTemplate:
                 placed += 1
         self.unplaced = len(plan) - placed  # plan values with no column here (0 unless the plan is another instance's)
         self.highs = form_highs(form, lower, upper)
+        self.highs.setOptionValue("output_flag", False)  # no warnings are read here: no log into Python per line
         self.highs_seconds = 0.0  # HiGHS's own time in `solve`, for the benchmark
+        # the futures' builds after the reveal are integer: a MIP kept in place,
+        # branched on each expansion's modules decided by each period
+        self.mip = KeptMIP(self.highs, np.flatnonzero(form.integrality) if form.integrality is not None else [],
+                           integer_groups(built))
 
         # What follows a future's data, by the families that say how: every
         # column's cost (a first-stage build's fixed cost follows the future's
@@ -137,6 +156,11 @@ class FutureTemplate:
                     found[(row, columns[key])] = found.get((row, columns[key]), 0.0) + value
         return found
 
+    def start_run(self) -> None:
+        """Forget the last future (its basis and builds): a run's table is then
+        the same whichever worker solves it after whichever run."""
+        self.mip.forget()
+
     def future_data(self, base_data: ModelData, scenarios) -> ModelData:
         instance = apply_scenario(self.base, list(scenarios)) if scenarios else self.base
         return future_data(base_data, instance, self.reveal, self.tracked, len(self.base.policies), reuse=True)
@@ -165,6 +189,6 @@ class FutureTemplate:
             bound = high if index in present else np.full(len(rows), np.inf)
             highs.changeRowsBounds(len(rows), rows, np.full(len(rows), -np.inf), bound)
         started = time.perf_counter()
-        outcome = solve_highs(highs, self.integer, duals=False)
+        outcome = self.mip.solve()
         self.highs_seconds += time.perf_counter() - started
         return outcome
