@@ -95,6 +95,7 @@ class KeptMIP:
             outcome.mip_bound = outcome.objective
         else:
             search = _Search(self)
+            root = self.highs.getBasis()
             try:
                 if self.last_whole is not None:
                     search.try_incumbent(self.last_whole)
@@ -102,6 +103,7 @@ class KeptMIP:
             except _HandOver:
                 search.undo()
                 return self._branch_and_cut()
+            self.highs.setBasis(root)  # the next future starts from this one's relaxation, not a deep node's
             if search.values is None:
                 return Outcome("infeasible", None, None, None, "no whole number of modules is feasible")
             outcome = Outcome("optimal", search.objective, search.values, None, mip_bound=search.objective,
@@ -186,7 +188,10 @@ class _Search:
         row, value = self.totals[choice][0], totals[choice]
         lower, upper = self.row_bounds.get(row, (-math.inf, math.inf))
         down, up = (lower, math.floor(value)), (math.ceil(value), upper)
-        for low, high in ((down, up) if value - math.floor(value) < 0.5 else (up, down)):
+        basis = self.highs.getBasis()  # the second child starts from this node's basis, not the first's last leaf
+        for second, (low, high) in enumerate(((down, up) if value - math.floor(value) < 0.5 else (up, down))):
+            if second:
+                self.highs.setBasis(basis)
             self._move_row(row, low, high)
             self._node()
             self._back_to(len(self.moved) - 1)

@@ -215,7 +215,7 @@ def apply_scenario(
         return instance
     definitions = instance.scenarios
     if len(names) > 1:
-        result = _composed(instance, names, policies, locator)
+        result = _composed(instance, names, policies, locator, dumped)
     elif names:
         result = patch(instance, definitions[names[0]], names[0], locator, policies, dumped=dumped)
     else:
@@ -223,14 +223,16 @@ def apply_scenario(
     return result.model_copy(update={"scenarios": definitions, "uncertainty": instance.uncertainty})
 
 
-def _composed(instance: Instance, names: list[str], policies: list, locator: _Locator | None) -> Instance:
+def _composed(
+    instance: Instance, names: list[str], policies: list, locator: _Locator | None, dumped: dict | None = None
+) -> Instance:
     """Several scenarios, one after the other: patched on one copy of the
     data and validated once. Where that fails (a composition that breaks a
     rule, or a value only validation would make usable), each patch is
     applied and validated in turn, so a problem names the scenario that
     gives it."""
     definitions = instance.scenarios
-    data = _instance_data(instance)
+    data = _instance_data(instance, dumped)
     try:
         for position, name in enumerate(names):
             last = position == len(names) - 1

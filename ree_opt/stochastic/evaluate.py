@@ -220,8 +220,7 @@ def _evaluate_run(setup: Setup, run: list[tuple]) -> list[tuple]:
     template.start_run()  # each run starts afresh: every executor gives the same table
     started, solving = time.perf_counter(), template.highs_seconds
     rows = []
-    # neighbours that share most outcomes warm-start each other best; the rows go back in the run's order
-    for index, scenarios, probability in sorted(run, key=lambda future: future[1]):
+    for index, scenarios, probability in run:
         with paused_garbage_collection():
             data = template.future_data(base, scenarios)
         outcome, future, in_place = template.solve(data), template.future, True
@@ -236,8 +235,6 @@ def _evaluate_run(setup: Setup, run: list[tuple]) -> list[tuple]:
         if status != "optimal":
             status = f"{status} ({outcome.message})"
         rows.append((index, ",".join(scenarios), probability, cost, shortfall, status, template.unplaced, in_place))
-    order = {future[0]: place for place, future in enumerate(run)}
-    rows.sort(key=lambda row: order[row[0]])
     # the run's seconds (HiGHS's own, and all) on its last row, for the benchmark
     rows[-1] += (template.highs_seconds - solving, time.perf_counter() - started)
     return rows
@@ -378,9 +375,12 @@ def solve_futures(setup: Setup, futures: list[Future], executor=None, progress=N
     """Each future solved with the plan's first stage fixed, over the
     executor's workers: rows (future, scenario, probability, cost_musd,
     shortfall_t, status, missing, reused), in the order of the futures."""
-    items = [(f.index, f.scenarios, f.probability) for f in futures]
+    # in scenario order, so that a run's futures share most outcomes and each
+    # warm-starts the next; the rows go back in the order of the futures
+    items = sorted(((f.index, f.scenarios, f.probability) for f in futures), key=lambda item: item[1])
     results = run_chunks(partial(_evaluate_run, setup), _runs(items), executor, progress)
-    return [row for run in results for row in run]
+    place = {f.index: n for n, f in enumerate(futures)}
+    return sorted((row for run in results for row in run), key=lambda row: place[row[0]])
 
 
 def summarise(rows: list[tuple], plan: StochasticSolution, draws: int | None) -> Evaluation:

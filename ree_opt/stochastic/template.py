@@ -89,6 +89,7 @@ class FutureTemplate:
 
     def __init__(self, base: Instance, base_data: ModelData, reveal: int, tracked, uncertainty, plan: dict):
         self.base, self.reveal, self.tracked = base, reveal, tracked
+        self.dumped = base.model_dump(by_alias=True, exclude_none=True)  # each future's scenarios patch a copy
         self.extra = added_policies(base, uncertainty)
         data = template_data(base, reveal, tracked, self.extra)
         self.future: FutureModel = future_model(data, reveal)
@@ -162,7 +163,7 @@ class FutureTemplate:
         self.mip.forget()
 
     def future_data(self, base_data: ModelData, scenarios) -> ModelData:
-        instance = apply_scenario(self.base, list(scenarios)) if scenarios else self.base
+        instance = apply_scenario(self.base, list(scenarios), dumped=self.dumped) if scenarios else self.base
         return future_data(base_data, instance, self.reveal, self.tracked, len(self.base.policies), reuse=True)
 
     def solve(self, data: ModelData) -> Outcome:
