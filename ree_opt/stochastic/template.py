@@ -168,6 +168,14 @@ class FutureTemplate:
 
     def solve(self, data: ModelData) -> Outcome:
         """The future of `data` (from `future_data`) with the plan's first stage."""
+        self.set_future(data)
+        started = time.perf_counter()
+        outcome = self.mip.solve()
+        self.highs_seconds += time.perf_counter() - started
+        return outcome
+
+    def set_future(self, data: ModelData) -> None:
+        """The kept model changed in place to the future of `data`."""
         highs = self.highs
         for cost_of, keys, cols in self.costs:
             highs.changeColsCost(len(cols), cols, cost_of(data, keys))
@@ -189,7 +197,3 @@ class FutureTemplate:
         for index, (rows, high) in self.policy_rows.items():
             bound = high if index in present else np.full(len(rows), np.inf)
             highs.changeRowsBounds(len(rows), rows, np.full(len(rows), -np.inf), bound)
-        started = time.perf_counter()
-        outcome = self.mip.solve()
-        self.highs_seconds += time.perf_counter() - started
-        return outcome
