@@ -60,6 +60,9 @@ class ExpansionData:
     decisions: tuple[int, ...]  # the periods a decision may be taken in
     modules: int
     lumpy: bool
+    # what capacity_terms and charge gave, by decision period and the facility's
+    # series (the evaluation asks again for every future that keeps the facility)
+    _known: dict = field(default_factory=dict, repr=False, compare=False)
 
     def start(self, t: int, online: int) -> int:
         """s(t): the first period a module decided in t has capacity."""
@@ -72,6 +75,12 @@ class ExpansionData:
         """(t', t of activity per module) that a module decided in t adds:
         availability(t') x capacity x ramp(t' - s(t)) from s(t) on (the
         online that applies in t': a future may delay it from `reveal`)."""
+        key = ("terms", t, facility.online_t.tobytes(), facility.availability.tobytes())
+        if key not in self._known:
+            self._known[key] = self._capacity_terms(t, facility)
+        return self._known[key]
+
+    def _capacity_terms(self, t: int, facility: FacilityData) -> list[tuple[int, float]]:
         terms = []
         for later in range(t, len(facility.online_t)):
             start = self.start(t, int(facility.online_t[later]))
@@ -84,6 +93,12 @@ class ExpansionData:
     def charge(self, t: int, facility: FacilityData) -> float:
         """USD million per module decided in t: the capital charge from t to
         the end, and the fixed cost of the periods from its start."""
+        key = ("charge", t, facility.online_t.tobytes())
+        if key not in self._known:
+            self._known[key] = self._charge(t, facility)
+        return self._known[key]
+
+    def _charge(self, t: int, facility: FacilityData) -> float:
         count = len(facility.online_t)
         running = sum(1 for later in range(t, count) if later >= self.start(t, int(facility.online_t[later])))
         return self.capex_musd * self.annuity * (count - t) + self.fixed_cost_musd * running
