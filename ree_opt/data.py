@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -60,9 +61,6 @@ class ExpansionData:
     decisions: tuple[int, ...]  # the periods a decision may be taken in
     modules: int
     lumpy: bool
-    # what capacity_terms and charge gave, by decision period and the facility's
-    # series (the evaluation asks again for every future that keeps the facility)
-    _known: dict = field(default_factory=dict, repr=False, compare=False)
 
     def start(self, t: int, online: int) -> int:
         """s(t): the first period a module decided in t has capacity."""
@@ -75,33 +73,42 @@ class ExpansionData:
         """(t', t of activity per module) that a module decided in t adds:
         availability(t') x capacity x ramp(t' - s(t)) from s(t) on (the
         online that applies in t': a future may delay it from `reveal`)."""
-        key = ("terms", t, facility.online_t.tobytes(), facility.availability.tobytes())
-        if key not in self._known:
-            self._known[key] = self._capacity_terms(t, facility)
-        return self._known[key]
-
-    def _capacity_terms(self, t: int, facility: FacilityData) -> list[tuple[int, float]]:
-        terms = []
-        for later in range(t, len(facility.online_t)):
-            start = self.start(t, int(facility.online_t[later]))
-            if later >= start:
-                value = facility.availability[later] * self.capacity_t * self.ramp_at(later - start)
-                if value > 0:
-                    terms.append((later, value))
-        return terms
+        return _capacity_terms(self.capacity_t, self.build_periods, self.ramp, t,
+                               _as_bytes(facility.online_t, np.int64), _as_bytes(facility.availability, float))
 
     def charge(self, t: int, facility: FacilityData) -> float:
         """USD million per module decided in t: the capital charge from t to
         the end, and the fixed cost of the periods from its start."""
-        key = ("charge", t, facility.online_t.tobytes())
-        if key not in self._known:
-            self._known[key] = self._charge(t, facility)
-        return self._known[key]
+        running = _periods_running(self.build_periods, t, _as_bytes(facility.online_t, np.int64))
+        return self.capex_musd * self.annuity * (len(facility.online_t) - t) + self.fixed_cost_musd * running
 
-    def _charge(self, t: int, facility: FacilityData) -> float:
-        count = len(facility.online_t)
-        running = sum(1 for later in range(t, count) if later >= self.start(t, int(facility.online_t[later])))
-        return self.capex_musd * self.annuity * (count - t) + self.fixed_cost_musd * running
+
+def _as_bytes(series: np.ndarray, dtype) -> bytes:
+    return np.ascontiguousarray(series, dtype=dtype).tobytes()
+
+
+# Pure functions of an expansion's figures and a facility's series (as bytes),
+# kept: the evaluation asks again for each future, most with the same series.
+@lru_cache(maxsize=1 << 16)
+def _capacity_terms(capacity_t: float, build_periods: int, ramp: tuple, t: int, online: bytes,
+                    availability: bytes) -> list[tuple[int, float]]:
+    online_t, available = np.frombuffer(online, dtype=np.int64), np.frombuffer(availability, dtype=float)
+    terms = []
+    for later in range(t, len(online_t)):
+        start = max(t + build_periods, int(online_t[later]))
+        if later >= start:
+            k = later - start
+            value = float(available[later]) * capacity_t * (ramp[k] if k < len(ramp) else 1.0)
+            if value > 0:
+                terms.append((later, value))
+    return terms
+
+
+@lru_cache(maxsize=1 << 16)
+def _periods_running(build_periods: int, t: int, online: bytes) -> int:
+    """The periods from t on in which a module decided in t has started."""
+    online_t = np.frombuffer(online, dtype=np.int64)
+    return sum(1 for later in range(t, len(online_t)) if later >= max(t + build_periods, int(online_t[later])))
 
 
 def capital_recovery(rate: float, life_years: float) -> float:
