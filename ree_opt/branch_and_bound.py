@@ -63,6 +63,7 @@ class KeptMIP:
         self.total_group: list[int] = []  # the group of each running total
         if not len(self.columns):
             return
+        highs.setOptionValue("mip_rel_gap", mip_gap)  # for HiGHS's branch and cut, where it takes over
         highs.changeColsIntegrality(len(self.columns), self.columns, np.full(len(self.columns), _CONTINUOUS, dtype=np.uint8))
         position = {int(c): p for p, c in enumerate(self.columns)}
         grouped = [[position[int(c)] for c in group if int(c) in position] for group in groups]

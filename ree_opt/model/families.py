@@ -296,6 +296,21 @@ class BuiltModel:
         """Does any column have to be integer (a MIP)?"""
         return any(b.integer is not None and b.integer.any() for b in self.columns.values())
 
+    def integer_groups(self) -> list[list[int]]:
+        """The integer columns of each block grouped by their key without its
+        period (one expansion's modules), each group in period order: what a
+        branch and bound branches on the running totals of
+        (branch_and_bound.KeptMIP)."""
+        groups: dict = {}
+        for block in self.columns.values():
+            axis = block.family.period_axis
+            if block.integer is None or axis is None:
+                continue
+            for key, column, integer in zip(block.keys, block.columns, block.integer):
+                if integer:
+                    groups.setdefault((block.family.name, key[:axis] + key[axis + 1:]), []).append((key[axis], int(column)))
+        return [[column for _, column in sorted(members)] for members in groups.values()]
+
     def first_stage_columns(self, reveal: int) -> np.ndarray:
         """Per column: does it belong to the first stage (SPEC section 6)?"""
         mask = np.zeros(self.column_count, dtype=bool)

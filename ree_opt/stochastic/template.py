@@ -69,20 +69,6 @@ def template_data(base: Instance, reveal: int, tracked, extra: list) -> ModelDat
     return data
 
 
-def integer_groups(built) -> list[list[int]]:
-    """The integer columns of each block, grouped by their key without its
-    period (one expansion's modules), each group in period order."""
-    groups: dict = {}
-    for block in built.columns.values():
-        if block.integer is None or block.family.period_axis is None:
-            continue
-        axis = block.family.period_axis
-        for key, column, integer in zip(block.keys, block.columns, block.integer):
-            if integer:
-                groups.setdefault((block.family.name, key[:axis] + key[axis + 1:]), []).append((key[axis], int(column)))
-    return [[column for _, column in sorted(members)] for members in groups.values()]
-
-
 class FutureTemplate:
     """The template of a stochastic instance, its first stage fixed to a plan,
     in a kept HiGHS model; `solve(data)` costs one future."""
@@ -111,7 +97,7 @@ class FutureTemplate:
         # the futures' builds after the reveal are integer: a MIP kept in place,
         # branched on each expansion's modules decided by each period
         self.mip = KeptMIP(self.highs, np.flatnonzero(form.integrality) if form.integrality is not None else [],
-                           integer_groups(built))
+                           built.integer_groups())
 
         # What follows a future's data, by the families that say how: every
         # column's cost (a first-stage build's fixed cost follows the future's

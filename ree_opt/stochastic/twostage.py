@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import sparse
 
+from ..branch_and_bound import KeptMIP
 from ..solver import highs_model, solve_highs
 
 
@@ -56,6 +57,7 @@ class FutureLP:
     first: np.ndarray  # column of each first-stage variable, in first-stage order
     first_rows: np.ndarray  # bool per row: reads first-stage columns only
     integer: np.ndarray  # bool per column: a lumpy build's whole modules
+    groups: list  # the integer columns by expansion, in period order (BuiltModel.integer_groups)
     unmet: Callable[[np.ndarray], list] = field(repr=False)  # column values -> [(product, period, t)]
 
     @property
@@ -278,6 +280,7 @@ def two_stage(
             first=np.flatnonzero(mask),
             first_rows=future.first_stage_rows(),
             integer=form.integrality if form.integrality is not None else np.zeros(ncol, dtype=bool),
+            groups=future.model.integer_groups(),
             unmet=unmet,
         )
 
@@ -384,7 +387,9 @@ class KeptFuture:
     kept model is the LP relaxation of those builds: `alone` and `at` give
     lower bounds on the future's cost and a cut under-estimating it, still
     valid, and `cost_at(x)` solves the future's MIP with x fixed (a second
-    HiGHS model, made when first needed) for what the plan costs."""
+    HiGHS model, made when first needed, kept by branch_and_bound.KeptMIP:
+    each plan's MIP starts from the last one's basis and builds) for what
+    the plan costs."""
 
     def __init__(self, lp: FutureLP, first_upper: np.ndarray | None = None):
         self.lp = lp
@@ -446,10 +451,10 @@ class KeptFuture:
             return status, cost, values
         lp = self.lp
         if self._mip is None:
-            self._mip = kept_highs(lp.matrix, lp.cost, lp.col_lower, self.upper, lp.row_lower, lp.row_upper,
-                                   integrality=np.isin(np.arange(len(lp.cost)), self.own_integer))
-        self._fix(self._mip, self.plan(first))
-        outcome = solve_highs(self._mip, self.own_integer, duals=False)
+            highs = kept_highs(lp.matrix, lp.cost, lp.col_lower, self.upper, lp.row_lower, lp.row_upper)
+            self._mip = KeptMIP(highs, self.own_integer, lp.groups)
+        self._fix(self._mip.highs, self.plan(first))
+        outcome = self._mip.solve()
         if outcome.status != "optimal":
             return outcome.status, float("nan"), None
         return outcome.status, outcome.objective, outcome.values
