@@ -228,3 +228,23 @@ def test_a_negative_gap_estimate_is_noise_clipped_at_zero_with_the_bounds_in_ord
     assert f"point estimate USD {1 + 9 * q - 5.5:,.2f} million: below 0, which only sampling noise gives" in screen
     assert "lower bound USD 5.50 million: the plan's own optimum over every combination" in screen
     assert f"upper bound USD 5.50 million: the out-of-sample estimate (USD {1 + 9 * q:,.2f} million) fell below" in screen
+
+
+def test_futures_are_solved_with_the_events_that_change_most_numbers_first():
+    """spec_futures from `reveal` (2027, 2028): Lynas a year late moves its
+    online index (2 numbers), its ramped and usable capacity (2 + 2: the
+    ramp-up starts a year later) and makes it inactive in 2027 (1): 7; the
+    licence cut sets the Chinese export's availability (2), so its usable
+    capacity (2), and scales its cost (2): 6; the mandate adds one policy: 2
+    (one per period). So the order is lynas, licences, mandate, and the
+    futures in solving order change Lynas's outcome least often."""
+    from ree_opt.stochastic.evaluate import Setup, events_by_reach, in_solving_order
+    from ree_opt.stochastic.solve import tracked_in_every_future
+
+    instance = ree_opt.load_instance(spec_futures())
+    tracked = tracked_in_every_future(instance, instance.uncertainty)
+    assert events_by_reach(instance, tracked, 1) == [1, 0, 2]
+    futures = enumerate_futures(instance.uncertainty)
+    ordered = in_solving_order(Setup(instance, tracked, 1, {}, "order"), futures)
+    assert [f.outcomes for f in ordered] == sorted(
+        (f.outcomes for f in futures), key=lambda outcomes: (outcomes[1], outcomes[0], outcomes[2]))
