@@ -1,8 +1,10 @@
-"""MIPs solved many times in place: the evaluation's futures.
+"""MIPs solved many times in place: the futures of an evaluation and of the
+L-shaped method.
 
 Each future of an out-of-sample evaluation is a small MIP (its builds
 decided after the reveal, SPEC section 7) in one kept HiGHS model changed
-in place (stochastic/template.py). HiGHS's branch and cut starts each
+in place (stochastic/template.py); so is a future the L-shaped method costs
+a plan in (stochastic/twostage.py). HiGHS's branch and cut starts each
 solve afresh: presolve, the root LP from scratch, cuts and the sub-MIP
 heuristics cost it 0.1-0.9 s a future on the generated futures, though
 their relaxations come out whole in seven futures of ten and a few nodes
@@ -21,8 +23,9 @@ otherwise):
 - it fixes whole builds whose reduced cost exceeds what is left to gain.
 
 Past `NODE_LIMIT` nodes, or on any status but optimal or infeasible at a
-node, HiGHS's own branch and cut takes over. Measured in
-benchmarks/evaluate_results.md.
+node, HiGHS's own branch and cut takes over. On 200 generated futures:
+2.4 s against HiGHS's 32.7 s, costs equal to 2e-14
+(benchmarks/evaluate_results.md).
 """
 
 from __future__ import annotations
