@@ -9,6 +9,7 @@ import pytest
 from test_investment import surge_instance
 from test_stochastic_tail import embargo_tail
 
+from ree_opt.report import build_report, collect
 from ree_opt.report.data import FRONTIER_OMEGAS
 from ree_opt.stochastic.decision import decide, decide_weight
 from ree_opt.stochastic.extensive import ExtensiveForm
@@ -98,6 +99,20 @@ def test_a_stopped_point_keeps_its_plan_and_its_gap(monkeypatch):
     assert frontier.loc[[0.0, 0.25, 0.5], "mip_gap"].tolist() == [0.0] * 3
 
 
+def test_the_report_says_which_points_are_not_proven(monkeypatch, tmp_path):
+    recording_solves(monkeypatch, stopped_at_the_limit)
+    data = collect(risky_surge(), shares=[1.0, 0.0], frontier_time_limit=120)
+    assert data.frontier_time_limit == 120
+    html = build_report(risky_surge(), tmp_path / "report.html", data=data).read_text()
+    assert ("Not every point of the frontier is proven optimal: at omega 0.75 the best plan found in 2 minutes "
+            "is within 0.04% of the least weighted cost, and at omega 1 within 0.022% of the least CVaR. The two "
+            "plans compared above are proven optimal (--frontier-time-limit gives the points more time).") in html
+    assert '<td class="text">within 0.04%</td>' in html and '<td class="text">within 0.022%</td>' in html
+    proven = collect(risky_surge(), shares=[1.0, 0.0], frontier_time_limit=None)
+    assert proven.frontier_time_limit is None
+    assert "Not every point is proven" not in build_report(risky_surge(), tmp_path / "proven.html", data=proven).read_text()
+
+
 def test_omega_one_stopped_takes_the_least_expected_cost_at_the_cvar_found():
     """embargo_tail (tests/test_stochastic_tail.py): at omega 1 HiGHS returns
     a plan of CVaR 6.0 at an expected 6.0, where 3.525 has the same CVaR. A
@@ -112,3 +127,36 @@ def test_omega_one_stopped_takes_the_least_expected_cost_at_the_cvar_found():
     assert form.probabilities @ form.future_costs(outcome.values) == A(3.525)
     assert (outcome.status, outcome.mip_gap, outcome.objective) == ("time_limit", 0.001, A(6.0))
 
+
+def test_the_command_line_passes_the_frontier_time_limit(monkeypatch, tmp_path, capsys):
+    """`report --frontier-time-limit S` reaches the solves (0: no limit); not
+    given, the report's default, which the help names; a negative number is
+    refused in the analyst's words."""
+    import importlib
+
+    import yaml
+
+    from ree_opt.cli import main
+    from ree_opt.report import ReportError
+    from ree_opt.report.data import FRONTIER_TIME_LIMIT_S
+
+    path = tmp_path / "surge.yaml"
+    path.write_text(yaml.safe_dump(risky_surge()))
+    asked = []
+
+    def stop(*args, **options):
+        asked.append(options.get("frontier_time_limit", "default"))
+        raise ReportError("stopped here")
+
+    monkeypatch.setattr(importlib.import_module("ree_opt.report"), "collect", stop)  # ree_opt.report is also a function
+    for value in ("45", "0"):
+        assert main(["report", str(path), "-q", "--frontier-time-limit", value]) != 0
+    assert main(["report", str(path), "-q"]) != 0
+    assert asked == [45.0, None, "default"]
+    with pytest.raises(SystemExit) as refused:
+        main(["report", str(path), "--frontier-time-limit", "-1"])
+    assert refused.value.code == 2
+    assert "--frontier-time-limit: expected a number of seconds (0: no limit), got '-1'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["report", "--help"])
+    assert f"(default {FRONTIER_TIME_LIMIT_S:g};" in " ".join(capsys.readouterr().out.split())
