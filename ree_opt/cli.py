@@ -328,6 +328,17 @@ def _seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
     return value
 
+def _seconds_or_none(text: str) -> float | None:
+    """A time limit in seconds, 0 for none."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds (0: no limit), got {text!r}")
+    return value or None
+
+
 def cmd_evaluate(args) -> int:
     from .loading import load_instance
     from .outputs import write_tables
@@ -523,9 +534,11 @@ def cmd_report(args) -> int:
     if output is None:
         stem = args.instance.stem + "-report"
         output = Path(stem if report_format == "csv" else f"{stem}.{report_format}")
-    with Progress(step_count(args.instance, scenario=args.scenario) + DRAW_WEIGHT, "solving and drawing the report", args.quiet) as progress:
+    limit = {"frontier_time_limit": args.frontier_time_limit} if hasattr(args, "frontier_time_limit") else {}
+    with Progress(step_count(args.instance, scenario=args.scenario, **limit) + DRAW_WEIGHT,
+                  "solving and drawing the report", args.quiet) as progress:
         try:
-            data = collect(args.instance, scenario=args.scenario, progress=progress, mip_gap=args.mip_gap)
+            data = collect(args.instance, scenario=args.scenario, progress=progress, mip_gap=args.mip_gap, **limit)
         except ReportError as error:
             raise CommandError(str(error)) from None
         written = build_report(args.instance, output, format=report_format, data=data)
@@ -692,6 +705,11 @@ def parser(asked: str | None = None) -> argparse.ArgumentParser:
     report.add_argument("--mip-gap", type=_number_in(0.0, 1.0, False), metavar="G",
                         help="relative gap the decisions under uncertainty are proven to, where builds are whole "
                              "modules (default 1e-6; 0.005 gives a draft in minutes, and the report says so)")
+    report.add_argument("--frontier-time-limit", type=_seconds_or_none, metavar="S", default=argparse.SUPPRESS,
+                        help="seconds each point of the risk frontier besides the two plans may take (default 120; "
+                             "0: no limit, every point proven to the gap, which "
+                             "can take hours on the baseline); a point stopped there keeps the best plan found, and "
+                             "the report says how close to optimal it is proven")
     report.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
     named.append("schema")

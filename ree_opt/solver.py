@@ -251,24 +251,47 @@ def form_highs(form: StandardForm, col_lower=None, col_upper=None, **options) ->
 RUNNING: list[highspy.Highs] = []
 
 
-def run_highs(highs: highspy.Highs) -> tuple[str, str]:
-    """Run HiGHS; (our status, HiGHS's name for it)."""
+def time_limit_option(highs: highspy.Highs) -> float | None:
+    """The object's `time_limit` option in seconds (None: no limit)."""
+    limit = highs.getOptionValue("time_limit")
+    limit = float(limit[-1] if isinstance(limit, tuple) else limit)  # (status, value) in some highspy versions
+    return limit if np.isfinite(limit) and limit < highspy.kHighsInf else None
+
+
+def run_highs(highs: highspy.Highs, time_limit: float | None = None, mip: bool = False) -> tuple[str, str]:
+    """Run HiGHS; (our status, HiGHS's name for it). The run may take
+    `time_limit` seconds (None: the object's own `time_limit` option), each
+    run its own, however often the object was run before.
+
+    HiGHS (1.16) compares an LP's time with the object's run clock, which adds
+    up every run the object has made (ERGO-Code/HiGHS#1477: a kept model with
+    a 60 s limit stops at once on its solve after a minute of others, and so
+    did the LP that prices a MIP stopped by its limit), and a MIP's (`mip`:
+    the model has integer columns) with the run's own: so an LP's limit is set
+    past the clock for the run, then the option restored."""
+    own = time_limit_option(highs)
+    limit = own if time_limit is None else float(time_limit)
+    if limit is not None:
+        highs.setOptionValue("time_limit", limit + (0.0 if mip else highs.getRunTime()))
     RUNNING.append(highs)
     try:
         highs.run()
     finally:
         RUNNING.pop()
+        if limit is not None:
+            highs.setOptionValue("time_limit", own if own is not None else highspy.kHighsInf)
     status = highs.getModelStatus()
     name = highs.modelStatusToString(status)
     key = str(status).split(".")[-1]
     return STATUS.get(key, "error"), name
 
 
-def stopped_message(highs: highspy.Highs, status: str, name: str) -> str:
-    """What to tell the user when HiGHS ends without an optimum."""
+def stopped_message(highs: highspy.Highs, status: str, name: str, time_limit: float | None = None) -> str:
+    """What to tell the user when HiGHS ends without an optimum (`time_limit`:
+    the run's, where it was not the object's own)."""
     if status == "time_limit":
-        limit = highs.getOptionValue("time_limit")
-        limit = limit[-1] if isinstance(limit, tuple) else limit  # (status, value) in some highspy versions
+        limit = time_limit if time_limit is not None else time_limit_option(highs)
+        limit = float("nan") if limit is None else limit
         return (
             f"HiGHS stopped at the time limit of {limit:g} s ({name}) before it proved a plan "
             "optimal: no plan is reported; allow more time (time_limit, --time-limit)"
@@ -285,6 +308,8 @@ def solve_highs(
     integer_columns: np.ndarray | None = None,
     duals: bool = True,
     at_optimum=None,
+    time_limit: float | None = None,
+    start: np.ndarray | None = None,
 ) -> Outcome:
     """The one solve path: run HiGHS, read its status, objective, values and
     duals where they exist.
@@ -295,15 +320,26 @@ def solve_highs(
     the MIP's, `mip_gap` its proven gap, values and duals the LP's. A MIP
     stopped by the time limit with a plan returns status `time_limit` with
     that plan and its gap. `at_optimum(highs)` is called at the LP's optimum,
-    before anything moves HiGHS off it (ranging reads the basis there)."""
+    before anything moves HiGHS off it (ranging reads the basis there).
+
+    `time_limit`: seconds each of the solve's runs may take (the branch and
+    cut, then the LP that prices its plan; None: the object's own option).
+    `start`: a feasible plan (every column's value) the branch and cut
+    begins from, as its best plan until it finds a better one: a MIP
+    stopped by its limit then always has a plan to report."""
+    mip = integer_columns is not None and len(integer_columns) > 0
+    if mip and start is not None:
+        solution = highspy.HighsSolution()
+        solution.col_value = np.asarray(start, dtype=float).tolist()
+        solution.value_valid = True
+        highs.setSolution(solution)
     try:
-        status, name = run_highs(highs)
+        status, name = run_highs(highs, time_limit, mip)
     except Exception as error:  # solver trouble is a status, not an exception
         return Outcome("error", None, None, None, str(error))
-    mip = integer_columns is not None and len(integer_columns) > 0
     if not mip:
         if status != "optimal":
-            return Outcome(status, None, None, None, stopped_message(highs, status, name))
+            return Outcome(status, None, None, None, stopped_message(highs, status, name, time_limit))
         solution = highs.getSolution()
         return Outcome(
             "optimal",
@@ -315,7 +351,7 @@ def solve_highs(
     info = highs.getInfo()
     found = getattr(info, "primal_solution_status", 0) == 2 or status == "optimal"
     if not found:
-        return Outcome(status, None, None, None, stopped_message(highs, status, name))
+        return Outcome(status, None, None, None, stopped_message(highs, status, name, time_limit))
     objective = float(info.objective_function_value)
     gap = float(info.mip_gap) if status != "optimal" or np.isfinite(info.mip_gap) else 0.0
     gap = max(0.0, gap if np.isfinite(gap) else 0.0)
@@ -324,7 +360,7 @@ def solve_highs(
     values = np.asarray(highs.getSolution().col_value, dtype=float)
     fixed = fix_integers(highs, integer_columns, values)
     try:
-        lp_status, lp_name = run_highs(highs)
+        lp_status, lp_name = run_highs(highs, time_limit)
         if lp_status != "optimal":
             return Outcome(lp_status, None, None, None, f"the LP with the builds fixed ended {lp_name}")
         solution = highs.getSolution()

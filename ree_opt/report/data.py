@@ -101,6 +101,9 @@ def numbered_sections(data: ReportData) -> list[tuple[str, str]]:
 
 #: The CVaR weights of the report's risk frontier (instances with `uncertainty`).
 FRONTIER_OMEGAS = (0.0, 0.25, 0.5, 0.75, 1.0)
+#: Seconds each solve of a frontier point besides the two plans may take
+#: (`report --frontier-time-limit`; the plans are proven to the gap). @@MEASURED@@
+FRONTIER_TIME_LIMIT_S = 120.0
 #: The risk-averse plan set beside the risk-neutral one, where the instance's
 #: own omega is 0 (else the instance's omega).
 RISK_AVERSE_OMEGA = 0.5
@@ -154,6 +157,7 @@ class ReportData:
     expansion_values: pd.DataFrame | None = None  # funding.expansion_value, for instances with expansions
     budget_curve: pd.DataFrame | None = None  # funding.budget_curve at the report's budgets, likewise
     mip_gap: float | None = None  # the gap "what to sign now" was solved to, where a draft asked for more than 1e-6
+    frontier_time_limit: float | None = None  # seconds each frontier point besides the plans could take (None: no limit)
     created: str = field(default_factory=lambda: _created())
     version: str = field(default_factory=lambda: _version())
 
@@ -682,7 +686,8 @@ def report_budgets(instance: Instance, budgets=None) -> list[float]:
     return answer_budgets(instance, budgets)
 
 
-def step_count(instance, shares=DEFAULT_SHARES, scenario=None, budgets=None) -> float:
+def step_count(instance, shares=DEFAULT_SHARES, scenario=None, budgets=None,
+               frontier_time_limit: float | None = FRONTIER_TIME_LIMIT_S) -> float:
     """What `collect` reports to `progress` in all: each solve weighed by its
     cost (LP_WEIGHT, CURVE_POINT_WEIGHT, REUSED_SOLVE_WEIGHT,
     BUDGET_POINT_WEIGHT, the stochastic weights of stochastic.decision).
@@ -702,18 +707,23 @@ def step_count(instance, shares=DEFAULT_SHARES, scenario=None, budgets=None) -> 
     if instance.uncertainty is not None:
         from ..stochastic.decision import decide_weight
 
-        weight += decide_weight(instance.uncertainty.future_count(), _decision_omegas(instance), FRONTIER_OMEGAS)
+        lumpy = any(e.lumpy for f in instance.facilities for e in (f.expansions or []))
+        weight += decide_weight(instance.uncertainty.future_count(), _decision_omegas(instance), FRONTIER_OMEGAS,
+                                mip=lumpy, frontier_time_limit=frontier_time_limit)
     return weight
 
 
 def collect(instance, scenario: str | None = None, shares=None, progress=None, budgets=None,
-            mip_gap: float | None = None) -> ReportData:
+            mip_gap: float | None = None, frontier_time_limit: float | None = FRONTIER_TIME_LIMIT_S) -> ReportData:
     """Run every solve of the report once. `progress(weight, label)` is called
     as steps finish, with the step's weight (their sum is `step_count`) and
     what it was. `budgets` (USD million; default REPORT_BUDGETS) are those
     of the budget curve, for instances whose facilities offer expansions.
     `mip_gap`: the gap the decisions under uncertainty are proven to (a
-    draft; default section 7's 1e-6)."""
+    draft; default section 7's 1e-6). `frontier_time_limit`: seconds each
+    solve of a frontier point besides the two plans may take (None: no
+    limit); a point stopped there keeps the best plan found, and the
+    section says how close it is proven."""
     path = str(instance) if isinstance(instance, (str, os.PathLike)) else None
     base = load_instance(instance)
     shares = list(DEFAULT_SHARES if shares is None else shares)
@@ -749,6 +759,7 @@ def collect(instance, scenario: str | None = None, shares=None, progress=None, b
 
         omegas = _decision_omegas(base)
         decision = decide(base, plans=omegas, frontier=FRONTIER_OMEGAS, mip_gap=mip_gap,
+                          frontier_time_limit=frontier_time_limit,
                           progress=lambda weight, label: report(weight, f"decisions under uncertainty: {label}"))
         plans, frontier = decision.plans, decision.frontier
         for solution in plans.values():
@@ -771,6 +782,7 @@ def collect(instance, scenario: str | None = None, shares=None, progress=None, b
         expansion_values=values,
         budget_curve=funded,
         mip_gap=mip_gap if base.uncertainty is not None and mip_gap is not None and mip_gap > DEFAULT_MIP_GAP else None,
+        frontier_time_limit=frontier_time_limit if base.uncertainty is not None else None,
     )
 
 

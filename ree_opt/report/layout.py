@@ -720,22 +720,85 @@ def uncertainty(data: ReportData) -> list:
                          "axis, with each plan's expected cost and CVaR"),
         Chart("frontier", "Risk frontier: expected cost against CVaR as the weight omega on CVaR rises "
                           "(omega 1: the least expected cost among plans of least CVaR)"),
-        Table("table-frontier", "Risk frontier",
-              ["omega", "Objective (USD million)", "Expected cost (USD million)", "CVaR (USD million)"],
-              [[text(f"{r.omega:g}"), num(r.objective_musd, fmt.musd), num(r.expected_cost_musd, fmt.musd),
-                num(r.cvar_musd, fmt.musd)] for r in frontier.itertuples()]),
     ]
+    unproven = unproven_frontier(data)
+    if unproven:
+        blocks.append(Paragraph(unproven, "note"))
+    blocks.append(Table(
+        "table-frontier", "Risk frontier",
+        ["omega", "Objective (USD million)", "Expected cost (USD million)", "CVaR (USD million)", "Proven optimal"],
+        [[text(f"{r.omega:g}"), num(r.objective_musd, fmt.musd), num(r.expected_cost_musd, fmt.musd),
+          num(r.cvar_musd, fmt.musd), text(_proven(r.mip_gap))] for r in frontier.itertuples()]))
     worst = neutral.worst_futures(5)
     averse_cost = averse.futures.set_index("future")["cost_musd"]
     blocks.append(Table(
         "table-worst-futures", "The costliest futures of the risk-neutral plan",
         ["Future", "Scenarios", "Probability", "Cost, risk-neutral (USD million)",
          f"Cost, {_plan_label(averse.omega)} (USD million)", "Unmet, risk-neutral (t)"],
-        [[text(r.future), text(r.scenario or "as the instance is"), num(r.probability, lambda v: f"{v:.3g}"),
+        [[text(r.future), text((r.scenario or "as the instance is").replace(",", ", ")), num(r.probability, lambda v: f"{v:.3g}"),
           num(r.cost_musd, fmt.musd), num(averse_cost.get(r.future), fmt.musd), num(r.shortfall_t, fmt.tonnes)]
          for r in worst.itertuples()],
     ))
     return blocks
+
+
+def _objective_words(omega: float) -> str:
+    """What the frontier's objective is at omega, as a reader says it."""
+    if omega == 0:
+        return "the least expected cost"
+    if omega == 1:
+        return "the least CVaR"
+    return "the least weighted cost"
+
+
+def _gap_percent(gap: float) -> str:
+    """A proven gap as a percentage, two significant figures: 0.36%, 0.012%."""
+    return f"{100 * gap:.2g}%"
+
+
+def _proven(gap) -> str:
+    """The frontier table's "Proven" cell."""
+    if gap is None or np.isnan(gap):
+        return "no plan found"
+    if not np.isfinite(gap):
+        return "no"
+    return "yes" if gap == 0 else f"within {_gap_percent(gap)}"
+
+
+def _duration(seconds: float) -> str:
+    """120 -> "2 minutes", 90 -> "90 seconds", 150 -> "2.5 minutes"."""
+    if seconds < 100:
+        return f"{seconds:g} seconds"
+    minutes = seconds / 60
+    return f"{minutes:.2g} minutes" if minutes < 10 else f"{minutes:,.0f} minutes"
+
+
+def unproven_frontier(data: ReportData) -> str:
+    """The frontier's points not proven to the gap, in the reader's words
+    (empty where every point is): "Not every point of the frontier is proven
+    optimal: at omega 1 the best plan found in 2 minutes is within 0.023%
+    (USD 3.4 million) of the least CVaR. ..." """
+    frontier = data.risk_frontier
+    if frontier is None or "mip_gap" not in frontier or not (frontier["mip_gap"].fillna(1.0) > 0).any():
+        return ""
+    limit = data.frontier_time_limit
+    found_in = f"found in {_duration(limit)}" if limit else "found"
+    phrases = []
+    for r in frontier.itertuples():
+        if np.isnan(r.mip_gap):
+            phrases.append(f"at omega {r.omega:g} no plan was {found_in} (the point is not drawn)")
+        elif r.mip_gap > 0:
+            amount = fmt.musd(r.mip_gap * abs(r.objective_musd)) if np.isfinite(r.mip_gap) else fmt.MISSING
+            within = (f"within {_gap_percent(r.mip_gap)}" + (f" (USD {amount} million)" if amount != "0.0" else "")
+                      if np.isfinite(r.mip_gap) else "not proven near")
+            lead = "" if phrases else f"the best plan {found_in} is "
+            phrases.append(f"at omega {r.omega:g} {lead}{within} of {_objective_words(r.omega)}")
+    plans = len(data.stochastic_plans or {}) or 1
+    return (
+        "Not every point of the frontier is proven optimal: " + ("; " if len(phrases) > 2 else ", and ").join(phrases)
+        + f". {'The two plans compared above are' if plans == 2 else 'The plan above is'} proven optimal"
+        + (" (--frontier-time-limit gives the points more time)." if limit else ".")
+    )
 
 
 # --------------------------------------------------------------------------

@@ -26,11 +26,11 @@ from ..instance import InstanceError, Problem
 from ..plan import InstanceLike, paused_garbage_collection
 from ..solver import DEFAULT_MIP_GAP
 from .extensive import ExtensiveForm
-from .results import FRONTIER_COLUMNS, StochasticSolution, conditional_value_at_risk, risk_measure, value_at_risk
+from .results import FRONTIER_COLUMNS, StochasticSolution, frontier_row, risk_measure
 from .solve import (
     build_futures, nominal_first_stage, read_solution, solve_alone, solve_first_stage_fixed, stochastic_problem,
 )
-from .tie_break import least_expected_cost_at_optimal_cvar
+from .tie_break import least_cvar_in_time, least_expected_cost_at_optimal_cvar
 
 #: The relative cost of the steps `decide` reports to `progress`, in the
 #: report's unit (about one LP of the baseline): a future's build, its
@@ -42,6 +42,27 @@ from .tie_break import least_expected_cost_at_optimal_cvar
 BUILD_WEIGHT = 0.1
 ALONE_WEIGHT = 0.1
 SOLVE_WEIGHT_PER_FUTURE = 0.9
+#: The same where the futures have lumpy builds (MIPs, section 7). Measured
+#: on the baseline (24 futures, 894 integer columns; 2 shared cores at a load
+#: of 2-4, three runs): the report's sections 1-7 (44.6 units) took 15-18 s,
+#: about 0.4 s a unit; the extensive form 142-410 s at omega 0, 56-127 s at
+#: 0.25, 73-103 s at 0.5, 116-127 s at 0.75 (about 100 s a solve: 10 a
+#: future), the 24 wait-and-see MIPs 4-67 s (1 a future).
+MIP_SOLVE_WEIGHT_PER_FUTURE = 10.0
+MIP_ALONE_WEIGHT = 1.0
+#: The report's unit per second (0.4 s a unit, as above): what a solve
+#: stopped by a time limit weighs.
+WEIGHT_PER_SECOND = 2.5
+
+
+def solve_weight(futures: int, omega: float, mip: bool, time_limit: float | None = None) -> float:
+    """What the solve of one omega weighs (omega 1 with its tie-break):
+    its futures' share, or under `time_limit` the limit's worth if less
+    (omega 1 under a limit: the limit for its plan, again for its tie-break)."""
+    weight = futures * (MIP_SOLVE_WEIGHT_PER_FUTURE if mip else SOLVE_WEIGHT_PER_FUTURE)
+    if time_limit is not None:
+        weight = min(weight, time_limit * WEIGHT_PER_SECOND)
+    return weight * (2 if omega == 1.0 else 1)
 
 
 @dataclass
@@ -53,14 +74,16 @@ class Decision:
 
 
 def decide_weight(futures: int, plans: Iterable[float], frontier: Iterable[float],
-                  value_of_information: bool = True) -> float:
-    """What `decide` reports to `progress` in all (see the weights above)."""
+                  value_of_information: bool = True, mip: bool = False,
+                  frontier_time_limit: float | None = None) -> float:
+    """What `decide` reports to `progress` in all (see the weights above;
+    `mip`: the extensive form has lumpy builds)."""
     plans = [float(w) for w in plans]
     omegas = set(plans) | {float(w) for w in frontier}
-    solves = len(omegas) + (1.0 in omegas)  # every distinct omega once, omega 1 twice
-    weight = futures * BUILD_WEIGHT + solves * futures * SOLVE_WEIGHT_PER_FUTURE
-    if value_of_information:
-        weight += 2 * futures * ALONE_WEIGHT  # wait-and-see, and the nominal first stage: once for every omega
+    weight = futures * BUILD_WEIGHT + sum(
+        solve_weight(futures, w, mip, None if w in plans else frontier_time_limit) for w in omegas)
+    if value_of_information:  # wait-and-see, and the nominal first stage: once for every omega
+        weight += 2 * futures * (MIP_ALONE_WEIGHT if mip else ALONE_WEIGHT)
     return weight
 
 
@@ -74,12 +97,23 @@ def decide(
     value_of_information: bool = True,
     progress: Callable[[float, str], None] | None = None,
     mip_gap: float | None = None,
+    frontier_time_limit: float | None = None,
 ) -> Decision:
     """The plans at the omegas `plans` (with EVPI and VSS) and the frontier at
     `frontier`, from one extensive form. `progress(weight, label)` is called
     as steps finish (weights: `decide_weight`). `mip_gap`: the relative gap
     the extensive form's integer builds are proven to (default section 7's
-    1e-6; a draft may take more)."""
+    1e-6; a draft may take more).
+
+    `frontier_time_limit`: the seconds a frontier-only omega (in `frontier`,
+    not in `plans`) may take to find and prove its plan; omega 1 may take as
+    long again for its tie-break, bounded by the least CVaR found
+    (tie_break.py: under a limit omega 1 is first solved steered by the
+    expected cost). The plans are always solved to the gap. Such a point's
+    branch and cut begins from the plan of the omega solved before it (omega
+    moves only the costs), so a point stopped by the limit keeps the best
+    plan found, and the frontier's `mip_gap` says how far its objective is
+    proven (0.0: to the gap asked; NaN: no plan)."""
     tick = progress or (lambda weight, label="": None)
     plans = [float(w) for w in plans]
     frontier = [float(w) for w in frontier]
@@ -94,23 +128,22 @@ def decide(
             models, [f.probability for f in problem.futures], problem.uncertainty.alpha, 0.0, with_cvar=True,
             mip_gap=DEFAULT_MIP_GAP if mip_gap is None else float(mip_gap),
         )
-    probabilities = np.array([f.probability for f in problem.futures])
     solutions: dict[float, StochasticSolution] = {}
     rows = []
+    before = None  # the plan of the omega solved last: a start for the next
     for w in sorted(set(plans) | set(frontier)):
+        limit = frontier_time_limit if w not in plans else None
         form.set_omega(w)
-        outcome = least_expected_cost_at_optimal_cvar(form, form.solve())
-        tick((1 + (w == 1.0)) * count * SOLVE_WEIGHT_PER_FUTURE, f"the plan at omega {w:g}")
+        start = before if limit is not None and form.is_mip else None
+        if limit is not None and w == 1.0:
+            first = least_cvar_in_time(form, limit, start)
+        else:
+            first = form.solve(limit, start)
+        outcome = least_expected_cost_at_optimal_cvar(form, first, limit)
+        before = outcome.values if outcome.values is not None else before
+        tick(solve_weight(count, w, form.is_mip, limit), f"the plan at omega {w:g}")
         if w in frontier:
-            if outcome.status != "optimal":
-                rows.append((w, form.alpha, np.nan, np.nan, np.nan, np.nan))
-            else:
-                costs = form.future_costs(outcome.values)
-                rows.append((
-                    w, form.alpha, outcome.objective, float(probabilities @ costs),
-                    conditional_value_at_risk(costs, probabilities, form.alpha),
-                    value_at_risk(costs, probabilities, form.alpha),
-                ))
+            rows.append(frontier_row(form, outcome))
         if w in plans:
             at = replace(problem, uncertainty=problem.uncertainty.model_copy(update={"omega": w}))
             solutions[w] = read_solution(at, models, form, outcome)
@@ -128,13 +161,14 @@ def add_values_of_information(solutions: dict, problem, models, form: ExtensiveF
     first stage once, and each future's least cost with it fixed once
     (`solve_first_stage_fixed`: the same whatever omega)."""
     count = len(models)
+    alone_weight = MIP_ALONE_WEIGHT if form.is_mip else ALONE_WEIGHT
     optimal = {w: s for w, s in solutions.items() if s.optimal}
     if not optimal:
         return
     alone = []
     for model in models:
         outcome = solve_alone(model)
-        tick(ALONE_WEIGHT, "the wait-and-see solves")
+        tick(alone_weight, "the wait-and-see solves")
         if outcome.status != "optimal":
             for solution in optimal.values():
                 solution.message = f"a wait-and-see solve ended {outcome.status}: {outcome.message}"
@@ -146,7 +180,7 @@ def add_values_of_information(solutions: dict, problem, models, form: ExtensiveF
         solution.evpi = solution.objective - solution.wait_and_see
     nominal = nominal_first_stage(problem, form)
     fixed = solve_first_stage_fixed(form, nominal) if nominal is not None else None
-    tick(count * ALONE_WEIGHT, "the nominal plan")
+    tick(count * alone_weight, "the nominal plan")
     for w, solution in optimal.items():
         if fixed is None:
             solution.message = "the nominal plan could not be solved: no VSS"

@@ -187,9 +187,16 @@ class ExtensiveForm:
         self.highs.changeColsBounds(len(cols), cols, lower, upper)
 
     # -- solving ---------------------------------------------------------------
-    def solve(self) -> Outcome:
-        """The one solve path (solver.py): a MIP where builds are lumpy."""
-        return solve_highs(self.highs, self.integer_columns)
+    @property
+    def is_mip(self) -> bool:
+        return len(self.integer_columns) > 0
+
+    def solve(self, time_limit: float | None = None, start: np.ndarray | None = None) -> Outcome:
+        """The one solve path (solver.py): a MIP where builds are lumpy.
+        `time_limit`: seconds for this solve (None: the form's own);
+        `start`: a plan of the form (any omega's: omega moves only the costs)
+        the branch and cut begins from."""
+        return solve_highs(self.highs, self.integer_columns, time_limit=time_limit, start=start)
 
     def future_costs(self, values: np.ndarray) -> np.ndarray:
         """C_s of every future (USD million)."""

@@ -22,7 +22,10 @@ FUTURE_COLUMNS = ["future", "scenario", "probability", "cost_musd", "shortfall_t
 OFFTAKE_COLUMNS = ["facility", "period", "quantity_t", "fee_musd"]
 STOCKPILE_COLUMNS = ["product", "label", "quantity_t"]
 FUTURE_SHORTFALL_COLUMNS = ["future", "product", "period", "quantity_t"]
-FRONTIER_COLUMNS = ["omega", "alpha", "objective_musd", "expected_cost_musd", "cvar_musd", "var_musd"]
+#: The risk frontier, a row per omega; `mip_gap`: how far the point's
+#: objective is proven (0.0: to the gap asked; the relative gap where its
+#: solve was stopped by a time limit with a plan found; NaN: no plan).
+FRONTIER_COLUMNS = ["omega", "alpha", "objective_musd", "expected_cost_musd", "cvar_musd", "var_musd", "mip_gap"]
 
 
 def value_at_risk(costs, probabilities, alpha: float) -> float:
@@ -40,6 +43,20 @@ def conditional_value_at_risk(costs, probabilities, alpha: float) -> float:
     costs, probabilities = np.asarray(costs, dtype=float), np.asarray(probabilities, dtype=float)
     eta = value_at_risk(costs, probabilities, alpha)
     return float(eta + np.sum(probabilities * np.maximum(0.0, costs - eta)) / (1.0 - alpha))
+
+
+def frontier_row(form: ExtensiveForm, outcome: Outcome) -> tuple:
+    """One row of FRONTIER_COLUMNS at the form's omega, from its solve's
+    `outcome`: the plan's numbers and the proven gap of its objective."""
+    if outcome.values is None or outcome.status not in ("optimal", "time_limit"):
+        return (form.omega, form.alpha, np.nan, np.nan, np.nan, np.nan, np.nan)
+    costs = form.future_costs(outcome.values)
+    return (
+        form.omega, form.alpha, outcome.objective, float(form.probabilities @ costs),
+        conditional_value_at_risk(costs, form.probabilities, form.alpha),
+        value_at_risk(costs, form.probabilities, form.alpha),
+        0.0 if outcome.status == "optimal" else float(outcome.mip_gap),
+    )
 
 
 def risk_measure(costs, probabilities, alpha: float, omega: float) -> float:

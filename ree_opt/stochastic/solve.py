@@ -35,13 +35,14 @@ from .results import (
     conditional_value_at_risk,
     failed,
     first_stage_solution,
+    frontier_row,
     future_tables,
     offtake_table,
     risk_measure,
     stockpile_table,
     value_at_risk,
 )
-from .tie_break import least_expected_cost_at_optimal_cvar
+from .tie_break import least_cvar_in_time, least_expected_cost_at_optimal_cvar
 
 
 @dataclass
@@ -299,7 +300,11 @@ def risk_frontier(
     time_limit: float | None = None,
 ) -> pd.DataFrame:
     """Expected cost against CVaR as omega moves (the extensive form is built
-    once; omega changes its costs in place)."""
+    once; omega changes its costs in place). With `time_limit` (seconds each
+    solve may take) a point whose solve was stopped keeps the best plan
+    found, its `mip_gap` the proven gap (0.0 where proven; NaN where no plan
+    was found); each point's branch and cut begins from the plan before it,
+    and omega 1 is solved as `decide` solves it under a limit."""
     problem = stochastic_problem(instance, alpha, None, sample, policies)
     omegas = [float(w) for w in omegas]
     for w in omegas:
@@ -311,18 +316,15 @@ def risk_frontier(
             models, [f.probability for f in problem.futures], problem.uncertainty.alpha, 0.0,
             with_cvar=True, time_limit=time_limit,
         )
-    probabilities = np.array([f.probability for f in problem.futures])
-    rows = []
+    rows, before = [], None
     for w in omegas:
         form.set_omega(w)
-        outcome = least_expected_cost_at_optimal_cvar(form, form.solve())
-        if outcome.status != "optimal":
-            rows.append((w, form.alpha, np.nan, np.nan, np.nan, np.nan))
-            continue
-        costs = form.future_costs(outcome.values)
-        rows.append((
-            w, form.alpha, outcome.objective, float(probabilities @ costs),
-            conditional_value_at_risk(costs, probabilities, form.alpha),
-            value_at_risk(costs, probabilities, form.alpha),
-        ))
+        start = before if time_limit is not None and form.is_mip else None
+        if time_limit is not None and w == 1.0:
+            first = least_cvar_in_time(form, time_limit, start)
+        else:
+            first = form.solve(start=start)
+        outcome = least_expected_cost_at_optimal_cvar(form, first)
+        before = outcome.values if outcome.values is not None else before
+        rows.append(frontier_row(form, outcome))
     return pd.DataFrame(rows, columns=FRONTIER_COLUMNS)
