@@ -364,6 +364,15 @@ def solve_highs(
         if lp_status != "optimal":
             return Outcome(lp_status, None, None, None, f"the LP with the builds fixed ended {lp_name}")
         solution = highs.getSolution()
+        if start is not None:
+            # HiGHS 1.16 may value a given start without presolve's objective
+            # offset (too low: see CompiledModel's history in the README), so
+            # the plan is valued by its own LP, and its gap against the dual
+            # bound (still a bound: a node pruned by a too-low incumbent held
+            # no plan below it)
+            objective = float(highs.getInfo().objective_function_value)
+            if np.isfinite(bound):
+                gap = max(0.0, (objective - bound) / max(1.0, abs(objective)))
         outcome = Outcome(
             status, objective,
             np.asarray(solution.col_value, dtype=float),
