@@ -508,9 +508,10 @@ def test_what_to_fund_shows_the_hand_derived_numbers(fund_report):
     assert "not the first year a clean chain can exist" in text[text.index('id="fund"'):]
     # the first screen says what the answer counts on funding
     answer = text[text.index('id="answer"'):text.index('id="mix"')]
-    assert ("It counts on funding Australian refinery (AU): line, decided in 2026, capacity from 2026; and American "
-            "refinery (US): line, decided in 2027, capacity from 2027: USD 5.0 million of capex; without any funding "
-            "it would not serve all demand by 2027 (premium USD 16.0 million at a budget of 0; see What to fund).") in answer
+    assert ("It counts on USD 5.0 million of capex, funding Australian refinery (AU): line, decided in 2026, "
+            "capacity from 2026; and American refinery (US): line, decided in 2027, capacity from 2027; without any "
+            "funding it would not serve all demand by 2027 (premium USD 16.0 million at a budget of 0; see What to "
+            "fund).") in answer
     # the first screen's cost table adds up: supply with the capital charges (6.0 + 3.5), plus 5.0 of penalty
     costs = {row[0][0]: row for row in page.tables["table-costs"]}
     assert [costs["Non-China plan"][i][1] for i in (1, 2, 3)] == A([9.5, 5.0, 14.5])

@@ -183,8 +183,8 @@ def _funding_sentence(data: ReportData) -> str:
     if not len(clean):
         return " The non-China plan funds none of the expansions offered."
     first, more = _first_builds(clean, data.values())
-    sentence = (f" It counts on funding {_series(first)}" + (f" (and {more} more)" if more else "")
-                + f": USD {fmt.musd(unlimited.non_china_capex_musd)} million of capex")
+    sentence = (f" It counts on USD {fmt.musd(unlimited.non_china_capex_musd)} million of capex, funding "
+                f"{_series(first)}" + (f" (and {more} more)" if more else ""))
     if none.first_clean_period in (None, "never") and unlimited.first_clean_period not in (None, "never"):
         sentence += f"; without any funding it would not serve all demand by {data.periods[-1]}"
     sentence += (f" (premium USD {fmt.musd(none.premium_musd)} million at a budget of 0; see What to fund)."
