@@ -30,7 +30,7 @@ from .results import FRONTIER_COLUMNS, StochasticSolution, frontier_row, risk_me
 from .solve import (
     build_futures, nominal_first_stage, read_solution, solve_alone, solve_first_stage_fixed, stochastic_problem,
 )
-from .tie_break import least_cvar_in_time, least_expected_cost_at_optimal_cvar
+from .tie_break import plan_at_omega
 
 #: The relative cost of the steps `decide` reports to `progress`, in the
 #: report's unit (about one LP of the baseline): a future's build, its
@@ -134,12 +134,7 @@ def decide(
     for w in sorted(set(plans) | set(frontier)):
         limit = frontier_time_limit if w not in plans else None
         form.set_omega(w)
-        start = before if limit is not None and form.is_mip else None
-        if limit is not None and w == 1.0:
-            first = least_cvar_in_time(form, limit, start)
-        else:
-            first = form.solve(limit, start)
-        outcome = least_expected_cost_at_optimal_cvar(form, first, limit)
+        outcome = plan_at_omega(form, limit, before)
         before = outcome.values if outcome.values is not None else before
         tick(solve_weight(count, w, form.is_mip, limit), f"the plan at omega {w:g}")
         if w in frontier:

@@ -42,7 +42,7 @@ from .results import (
     stockpile_table,
     value_at_risk,
 )
-from .tie_break import least_cvar_in_time, least_expected_cost_at_optimal_cvar
+from .tie_break import plan_at_omega
 
 
 @dataclass
@@ -136,7 +136,7 @@ def solve_stochastic(
             models, [f.probability for f in problem.futures],
             problem.uncertainty.alpha, problem.uncertainty.omega, time_limit=time_limit,
         )
-    solution = read_solution(problem, models, form, least_expected_cost_at_optimal_cvar(form, form.solve()))
+    solution = read_solution(problem, models, form, plan_at_omega(form))
     if solution.optimal and value_of_information:
         add_value_of_information(solution, problem, models, form)
     return solution
@@ -319,12 +319,7 @@ def risk_frontier(
     rows, before = [], None
     for w in omegas:
         form.set_omega(w)
-        start = before if time_limit is not None and form.is_mip else None
-        if time_limit is not None and w == 1.0:
-            first = least_cvar_in_time(form, time_limit, start)
-        else:
-            first = form.solve(start=start)
-        outcome = least_expected_cost_at_optimal_cvar(form, first)
+        outcome = plan_at_omega(form, time_limit, before)
         before = outcome.values if outcome.values is not None else before
         rows.append(frontier_row(form, outcome))
     return pd.DataFrame(rows, columns=FRONTIER_COLUMNS)

@@ -138,3 +138,18 @@ def least_expected_cost_at_optimal_cvar(form: ExtensiveForm, outcome: Outcome, t
                 f"(the plan found is within {100 * gap:.3g}% of it)")
         message = f"{message}; {note}" if message else note
     return replace(outcome, values=values, message=message)
+
+
+def plan_at_omega(form: ExtensiveForm, time_limit: float | None = None, start: np.ndarray | None = None) -> Outcome:
+    """The plan of `form` at its omega (`set_omega` first), as section 6
+    reports it: with omega 1's tie-break. Under `time_limit` (seconds; None:
+    the form's own, proven to the gap) a MIP's branch and cut begins from
+    `start` (another omega's plan: omega moves only the costs), and omega 1
+    is solved as `least_cvar_in_time` solves it. `decide` and
+    `risk_frontier` solve every point this way."""
+    start = start if time_limit is not None and form.is_mip else None
+    if time_limit is not None and form.omega == 1.0:
+        first = least_cvar_in_time(form, time_limit, start)
+    else:
+        first = form.solve(time_limit, start)
+    return least_expected_cost_at_optimal_cvar(form, first, time_limit)
