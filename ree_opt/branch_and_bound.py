@@ -36,15 +36,13 @@ from typing import Sequence
 import highspy
 import numpy as np
 
-from .solver import DEFAULT_MIP_GAP, Outcome, run_highs, solve_highs
+from .solver import DEFAULT_MIP_GAP, Outcome, run_highs, set_integer, solve_highs
 
 #: How far from a whole number an integer column may be and still count as
 #: whole (HiGHS's own mip_feasibility_tolerance).
 INTEGRAL_TOLERANCE = 1e-6
 #: Nodes the branch and bound explores before handing the MIP to HiGHS.
 NODE_LIMIT = 1000
-
-_CONTINUOUS, _INTEGER = highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger
 
 
 class KeptMIP:
@@ -67,7 +65,7 @@ class KeptMIP:
         if not len(self.columns):
             return
         highs.setOptionValue("mip_rel_gap", mip_gap)  # for HiGHS's branch and cut, where it takes over
-        highs.changeColsIntegrality(len(self.columns), self.columns, np.full(len(self.columns), _CONTINUOUS, dtype=np.uint8))
+        set_integer(highs, self.columns, False)
         position = {int(c): p for p, c in enumerate(self.columns)}
         grouped = [[position[int(c)] for c in group if int(c) in position] for group in groups]
         alone = sorted(set(range(len(self.columns))) - {p for group in grouped for p in group})
@@ -120,11 +118,11 @@ class KeptMIP:
         cols = self.columns
         if not len(cols):
             return solve_highs(self.highs, None, duals=False)
-        self.highs.changeColsIntegrality(len(cols), cols, np.full(len(cols), _INTEGER, dtype=np.uint8))
+        set_integer(self.highs, cols, True)
         try:
             return solve_highs(self.highs, cols, duals=False)
         finally:
-            self.highs.changeColsIntegrality(len(cols), cols, np.full(len(cols), _CONTINUOUS, dtype=np.uint8))
+            set_integer(self.highs, cols, False)
 
 
 class _HandOver(Exception):

@@ -405,9 +405,14 @@ class FixedIntegers:
     def restore(self) -> None:
         cols = self.columns.astype(np.int32)
         self.highs.changeColsBounds(len(cols), cols, self.lower, self.upper)
-        self.highs.changeColsIntegrality(
-            len(cols), cols, np.full(len(cols), highspy.HighsVarType.kInteger, dtype=np.uint8)
-        )
+        set_integer(self.highs, cols, True)
+
+
+def set_integer(highs: highspy.Highs, columns, integer: bool) -> None:
+    """Make `columns` integer, or continuous (a MIP made its LP, in place)."""
+    cols = np.asarray(columns, dtype=np.int32)
+    kind = highspy.HighsVarType.kInteger if integer else highspy.HighsVarType.kContinuous
+    highs.changeColsIntegrality(len(cols), cols, np.full(len(cols), kind, dtype=np.uint8))
 
 
 def fix_integers(highs: highspy.Highs, columns: np.ndarray, values: np.ndarray) -> FixedIntegers:
@@ -418,9 +423,7 @@ def fix_integers(highs: highspy.Highs, columns: np.ndarray, values: np.ndarray) 
     lower = np.asarray(lp.col_lower_, dtype=float)[cols]
     upper = np.asarray(lp.col_upper_, dtype=float)[cols]
     rounded = np.clip(np.round(values[cols]), lower, upper)
-    highs.changeColsIntegrality(
-        len(cols), cols, np.full(len(cols), highspy.HighsVarType.kContinuous, dtype=np.uint8)
-    )
+    set_integer(highs, cols, False)
     highs.changeColsBounds(len(cols), cols, rounded, rounded)
     return FixedIntegers(highs, cols, lower, upper, rounded)
 
